@@ -1,0 +1,57 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both do all the set-up.
+PY_SYS ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test setup system-deps migrate demo worker web lint bench bench-feed messages clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PY_SYS) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Chromium (for the browser tests) and gettext (for translations) come from Debian's packages.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "Installing Chromium for the browser tests…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	fi
+
+migrate: setup
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+# The site over ASGI (Daphne) plus a real Celery worker, on SQLite and a broker that needs no server.
+run: demo
+	$(PY) manage.py collectstatic --noinput -v0
+	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops the site and the worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(VENV)/bin/celery -A config.celery_app worker --loglevel=INFO --concurrency=1 -Q celery,gpu & \
+	  $(VENV)/bin/daphne -b 127.0.0.1 -p 8000 config.asgi:application
+
+test: setup system-deps
+	$(PY) manage.py compilemessages --ignore=.venv -v0 2>/dev/null || true
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: bench-feed
+
+bench-feed: setup
+	$(PY) bench/feed_api.py
+
+messages: setup
+	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=bench --ignore=tests
+	$(PY) manage.py makemessages -d djangojs -l fr --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,209 @@
+"""Writes in the feed: publishing posts, likes and comments, with exact counts."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Log
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Notification, User
+from accounts.selectors import hidden_author_ids
+from accounts.services import notification_create
+
+from .models import Comment, Like, Post
+
+# One unit of rank score is worth 12.5 hours of freshness (45,000 s) or ten times the engagement.
+FRESHNESS_SECONDS = 45_000.0
+COMMENT_WEIGHT = 2
+
+
+def fresh_score_at(moment) -> float:
+    """Return the freshness part of the rank score of a post published at `moment`."""
+    return moment.timestamp() / FRESHNESS_SECONDS
+
+
+def rank_score(*, fresh_score: float, like_count: int, comment_count: int) -> float:
+    """Return the rank score of a post (mirrors `_rank_expression`, which runs in the database)."""
+    return fresh_score + math.log10(1 + like_count + COMMENT_WEIGHT * comment_count)
+
+
+def _rank_expression():
+    return F("fresh_score") + Log(
+        Value(10.0), Value(1.0) + F("like_count") + COMMENT_WEIGHT * F("comment_count")
+    )
+
+
+def _post_for_interaction(*, post_id: int, user: User) -> Post:
+    """Return the published post `post_id` as `user` may act on it, else raise Post.DoesNotExist."""
+    post = Post.objects.published().filter(pk=post_id).select_related("author").first()
+    if post is None or post.author_id in hidden_author_ids(user=user):
+        raise Post.DoesNotExist(_("This video does not exist or is not available."))
+    return post
+
+
+def _clean_caption(caption: str) -> str:
+    caption = (caption or "").strip()
+    if len(caption) > settings.CAPTION_MAX_LENGTH:
+        raise ValidationError(
+            {"caption": [_("A caption is at most %(n)d characters.") % {"n": settings.CAPTION_MAX_LENGTH}]}
+        )
+    return caption
+
+
+@transaction.atomic
+def post_create(
+    *,
+    author: User,
+    video: File,
+    poster: File,
+    duration: float,
+    width: int,
+    height: int,
+    caption: str = "",
+    remix_of: Post | None = None,
+    publish: bool = True,
+) -> Post:
+    """Create a post from an encoded video and its poster; publish it at once if `publish`."""
+    post = Post(
+        author=author,
+        caption=_clean_caption(caption),
+        duration=duration,
+        width=width,
+        height=height,
+        video_size=video.size,
+        remix_of=remix_of,
+    )
+    post.video.save("video.mp4", video, save=False)
+    post.poster.save("poster.jpg", poster, save=False)
+    post.save()
+    if publish:
+        post_publish(post=post)
+    return post
+
+
+@transaction.atomic
+def post_publish(*, post: Post, at=None) -> Post:
+    """Put `post` in the feeds (its freshness counts from now, or from `at`)."""
+    if post.state == Post.State.PUBLISHED:
+        return post
+    post.published_at = at or timezone.now()
+    post.state = Post.State.PUBLISHED
+    post.fresh_score = fresh_score_at(post.published_at)
+    post.rank_score = rank_score(
+        fresh_score=post.fresh_score, like_count=post.like_count, comment_count=post.comment_count
+    )
+    post.save(update_fields=["state", "published_at", "fresh_score", "rank_score"])
+    User.objects.filter(pk=post.author_id).update(post_count=F("post_count") + 1)
+    return post
+
+
+@transaction.atomic
+def post_unpublish(*, post: Post, state: str = Post.State.REMOVED) -> Post:
+    """Take `post` out of the feeds, into `state` (removed, or back to review)."""
+    was_published = post.state == Post.State.PUBLISHED
+    post.state = state
+    post.save(update_fields=["state"])
+    if was_published:
+        User.objects.filter(pk=post.author_id).update(post_count=F("post_count") - 1)
+    return post
+
+
+@transaction.atomic
+def post_update(*, post: Post, user: User, caption: str) -> Post:
+    """Change the caption of `user`'s own post."""
+    if post.author_id != user.pk:
+        raise PermissionDenied(_("Only the author can edit this video."))
+    post.caption = _clean_caption(caption)
+    post.save(update_fields=["caption"])
+    return post
+
+
+@transaction.atomic
+def post_delete(*, post: Post, user: User) -> None:
+    """Delete `user`'s own post and, once committed, its files."""
+    if post.author_id != user.pk:
+        raise PermissionDenied(_("Only the author can delete this video."))
+    if post.state == Post.State.PUBLISHED:
+        User.objects.filter(pk=post.author_id).update(post_count=F("post_count") - 1)
+    files = [(f.storage, f.name) for f in (post.video, post.poster) if f]
+    post.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
+
+
+def _counts_changed(post_id: int, **deltas: Any) -> dict[str, int]:
+    """Apply count deltas in the database and refresh the rank; return the new counts."""
+    Post.objects.filter(pk=post_id).update(**{k: F(k) + v for k, v in deltas.items()})
+    Post.objects.filter(pk=post_id, state=Post.State.PUBLISHED).update(rank_score=_rank_expression())
+    return Post.objects.filter(pk=post_id).values("like_count", "comment_count").get()
+
+
+@transaction.atomic
+def like_create(*, user: User, post_id: int) -> tuple[bool, int]:
+    """Like the post; return (whether a like was added, the post's like count). Idempotent."""
+    post = _post_for_interaction(post_id=post_id, user=user)
+    try:
+        with transaction.atomic():
+            Like.objects.create(user=user, post=post)
+    except IntegrityError:
+        return False, Post.objects.filter(pk=post.pk).values_list("like_count", flat=True).get()
+    counts = _counts_changed(post.pk, like_count=1)
+    notification_create(recipient=post.author, actor=user, verb=Notification.Verb.LIKE, target=post)
+    return True, counts["like_count"]
+
+
+@transaction.atomic
+def like_delete(*, user: User, post_id: int) -> tuple[bool, int]:
+    """Take back a like; return (whether one was removed, the post's like count). Idempotent."""
+    post = _post_for_interaction(post_id=post_id, user=user)
+    deleted, _rows = Like.objects.filter(user=user, post=post).delete()
+    if not deleted:
+        return False, Post.objects.filter(pk=post.pk).values_list("like_count", flat=True).get()
+    counts = _counts_changed(post.pk, like_count=-1)
+    return True, counts["like_count"]
+
+
+def comment_clean(body: str) -> str:
+    """Return the comment text stripped, or raise ValidationError if empty or too long."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": [_("Write something first.")]})
+    if len(body) > settings.COMMENT_MAX_LENGTH:
+        raise ValidationError(
+            {"body": [_("A comment is at most %(n)d characters.") % {"n": settings.COMMENT_MAX_LENGTH}]}
+        )
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in body):
+        raise ValidationError({"body": [_("The comment contains control characters.")]})
+    return body
+
+
+@transaction.atomic
+def comment_create(*, author: User, post_id: int, body: str) -> Comment:
+    """Add a comment under a published post the author can see."""
+    body = comment_clean(body)
+    post = _post_for_interaction(post_id=post_id, user=author)
+    comment = Comment.objects.create(post=post, author=author, body=body)
+    _counts_changed(post.pk, comment_count=1)
+    notification_create(
+        recipient=post.author, actor=author, verb=Notification.Verb.COMMENT, target=post
+    )
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment, user: User) -> None:
+    """Delete a comment: its author may, and so may the author of the post it is under."""
+    post_author_id = Post.objects.filter(pk=comment.post_id).values_list("author_id", flat=True).first()
+    if user.pk not in (comment.author_id, post_author_id):
+        raise PermissionDenied(_("You can only delete your own comments."))
+    post_id = comment.post_id
+    deleted, _rows = Comment.objects.filter(pk=comment.pk).delete()
+    if deleted:
+        _counts_changed(post_id, comment_count=-1)

@@ -1,0 +1,154 @@
+"""People, the follows and blocks between them, and what they are told."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, UserManager as DjangoUserManager
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .validators import validate_birth_date, validate_handle
+
+
+def avatar_upload_to(instance: User, filename: str) -> str:
+    return f"avatars/{instance.pk or 'new'}/{uuid.uuid4().hex}.webp"
+
+
+class UserManager(DjangoUserManager):
+    """Users are found by handle, whatever its case."""
+
+    def get_by_natural_key(self, username: str) -> User:
+        return self.get(handle__iexact=username)
+
+    def _create_user(self, handle: str, email: str | None, password: str | None, **extra):
+        user = self.model(handle=handle, email=self.normalize_email(email or ""), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, handle: str, email: str | None = None, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(handle, email, password, **extra)
+
+    def create_superuser(self, handle: str, email: str | None = None, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(handle, email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person on the platform, known by a unique, case-insensitive handle."""
+
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+
+    handle = models.CharField(
+        _("handle"), max_length=30, unique=True, validators=[validate_handle],
+        error_messages={"unique": _("This handle is already taken.")},
+    )
+    display_name = models.CharField(_("display name"), max_length=50, blank=True)
+    bio = models.CharField(_("bio"), max_length=300, blank=True)
+    avatar = models.ImageField(_("avatar"), upload_to=avatar_upload_to, blank=True)
+    date_of_birth = models.DateField(
+        _("date of birth"), null=True, blank=True, validators=[validate_birth_date]
+    )
+    follower_count = models.PositiveIntegerField(default=0)
+    following_count = models.PositiveIntegerField(default=0)
+    post_count = models.PositiveIntegerField(default=0)
+
+    USERNAME_FIELD = "handle"
+    REQUIRED_FIELDS = ["email"]
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("handle"), name="accounts_user_handle_ci_unique",
+                violation_error_message=_("This handle is already taken."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"@{self.handle}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:profile", kwargs={"handle": self.handle})
+
+    @property
+    def name(self) -> str:
+        """Return the name to show: the display name, else the handle."""
+        return self.display_name or self.handle
+
+
+class Follow(models.Model):
+    """`follower` sees the posts of `followee` in their Following feed."""
+
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set")
+    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="accounts_follow_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(follower=models.F("followee")), name="accounts_follow_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["followee", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.follower} → {self.followee}"
+
+
+class Block(models.Model):
+    """`blocker` no longer sees `blocked`, who can no longer follow them."""
+
+    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocking_set")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocked_by_set")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="accounts_block_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(blocker=models.F("blocked")), name="accounts_block_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker} ⊘ {self.blocked}"
+
+
+class Notification(models.Model):
+    """Something that happened that `recipient` should hear about."""
+
+    class Verb(models.TextChoices):
+        FOLLOW = "follow", _("followed you")
+        LIKE = "like", _("liked your video")
+        COMMENT = "comment", _("commented on your video")
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", null=True)
+    verb = models.CharField(max_length=32, choices=Verb.choices)
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True, blank=True)
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["recipient", "-created_at"])]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.verb} → {self.recipient}"

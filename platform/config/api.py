@@ -1,0 +1,59 @@
+"""Shared pieces of the REST API: one JSON shape for every error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Return every API error as `{"error": {"code", "message", "fields"?}}`."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+
+    error: dict[str, Any] = {"code": "error", "message": ""}
+    if isinstance(exc, exceptions.ValidationError):
+        error["code"] = "invalid"
+        detail = exc.detail
+        if isinstance(detail, dict):
+            error["fields"] = {key: _messages(value) for key, value in detail.items()}
+            first = next(iter(error["fields"].values()), [""])
+            error["message"] = first[0] if first else ""
+        else:
+            messages = _messages(detail)
+            error["message"] = messages[0] if messages else "Invalid input."
+            error["fields"] = {"non_field_errors": messages}
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        error["code"] = codes if isinstance(codes, str) else "error"
+        error["message"] = str(exc.detail)
+    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+        error["code"] = "throttled"
+    response.data = {"error": error}
+    return response
+
+
+def _messages(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        out: list[str] = []
+        for item in value:
+            out.extend(_messages(item))
+        return out
+    if isinstance(value, dict):
+        return [m for item in value.values() for m in _messages(item)]
+    return [str(value)]

@@ -1,0 +1,8 @@
+"""Routes of the REST API under /api/v1/."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("accounts.api_urls")),
+    path("", include("feed.api_urls")),
+]

@@ -1,0 +1,102 @@
+"""Serve uploaded media from local storage with HTTP range requests, so browsers can seek."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.http import http_date, parse_http_date_safe
+from django.views.decorators.http import require_safe
+
+# Only these folders are public; private media (drafts, likenesses) is served by
+# permission-checked views of its own app.
+PUBLIC_PREFIXES = ("videos/", "posters/", "avatars/")
+RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CHUNK = 256 * 1024
+
+
+class _RangeFile:
+    """Yield `length` bytes of an open file from `start`, in chunks."""
+
+    def __init__(self, handle, start: int, length: int) -> None:
+        self.handle, self.remaining = handle, length
+        handle.seek(start)
+
+    def __iter__(self):
+        try:
+            while self.remaining > 0:
+                data = self.handle.read(min(CHUNK, self.remaining))
+                if not data:
+                    break
+                self.remaining -= len(data)
+                yield data
+        finally:
+            self.handle.close()
+
+
+def _resolve(path: str) -> Path:
+    if not path.startswith(PUBLIC_PREFIXES):
+        raise Http404
+    root = Path(settings.MEDIA_ROOT).resolve()
+    full = (root / path).resolve()
+    if root not in full.parents or not full.is_file():
+        raise Http404
+    return full
+
+
+@require_safe
+def media_serve(request: HttpRequest, path: str) -> HttpResponse:
+    """Return the public media file at `path`, whole (200) or the byte range asked for (206)."""
+    full = _resolve(path)
+    stat = full.stat()
+    size = stat.st_size
+    content_type = mimetypes.guess_type(full.name)[0] or "application/octet-stream"
+    modified = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
+    if modified is not None and int(stat.st_mtime) <= modified and "Range" not in request.headers:
+        return HttpResponseNotModified()
+
+    range_header = request.headers.get("Range", "").strip()
+    match = RANGE_RE.match(range_header) if range_header else None
+    if range_header and not match:
+        return _unsatisfiable(size)
+    if match:
+        first, last = match.groups()
+        if first == "" and last == "":
+            return _unsatisfiable(size)
+        if first == "":  # the last N bytes
+            length = min(int(last), size)
+            start, end = size - length, size - 1
+        else:
+            start = int(first)
+            end = min(int(last), size - 1) if last else size - 1
+        if start >= size or start > end:
+            return _unsatisfiable(size)
+        handle = open(full, "rb")  # noqa: SIM115 - closed by _RangeFile
+        response = HttpResponse(_RangeFile(handle, start, end - start + 1), status=206, content_type=content_type)
+        response.streaming = True
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    else:
+        response = FileResponse(open(full, "rb"), content_type=content_type)  # noqa: SIM115
+        response["Content-Length"] = str(size)
+    response["Accept-Ranges"] = "bytes"
+    response["Last-Modified"] = http_date(stat.st_mtime)
+    response["Cache-Control"] = "public, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _unsatisfiable(size: int) -> HttpResponse:
+    response = HttpResponse(status=416)
+    response["Content-Range"] = f"bytes */{size}"
+    return response
+
+
+def media_is_local() -> bool:
+    """Return whether media lives on the local filesystem (and so is served by this view)."""
+    backend = settings.STORAGES["default"]["BACKEND"]
+    return backend.endswith("FileSystemStorage") and not os.environ.get("S3_BUCKET")

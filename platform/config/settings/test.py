@@ -1,0 +1,17 @@
+"""Settings for the test suite: the same parts as production, faster hashing."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, REDIS_URL, REST_FRAMEWORK
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{os.getpid()}"
+if REDIS_URL:
+    # One key space per test process, so parallel runs never see each other's cache.
+    CACHES["default"]["KEY_PREFIX"] = f"reel-test-{os.getpid()}"  # noqa: F405
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "10000/minute", "writes": "10000/minute"},
+}

@@ -1,0 +1,30 @@
+"""The site's URLs: pages, the REST API and its schema, media, admin."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.media import media_serve, media_is_local
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+    path("", include("accounts.urls")),
+    path("", include("feed.urls")),
+]
+
+if media_is_local():
+    urlpatterns.append(
+        re_path(r"^%s(?P<path>.+)$" % settings.MEDIA_URL.lstrip("/"), media_serve, name="media")
+    )
