@@ -207,3 +207,15 @@ def comment_delete(*, comment: Comment, user: User) -> None:
     deleted, _rows = Comment.objects.filter(pk=comment.pk).delete()
     if deleted:
         _counts_changed(post_id, comment_count=-1)
+
+
+@transaction.atomic
+def post_counts_reconcile(*, post_id: int) -> dict[str, int] | None:
+    """Recount a post's likes and comments from their tables and fix its counters and rank."""
+    post = Post.objects.select_for_update().filter(pk=post_id).first()
+    if post is None:
+        return None
+    counts = {"like_count": post.likes.count(), "comment_count": post.comments.count()}
+    Post.objects.filter(pk=post_id).update(**counts)
+    Post.objects.filter(pk=post_id, state=Post.State.PUBLISHED).update(rank_score=_rank_expression())
+    return counts

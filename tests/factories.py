@@ -59,12 +59,16 @@ class PostFactory(factory.django.DjangoModelFactory):
     video_size = factory.LazyFunction(lambda: len(tiny_clip()[0]))
     video = factory.LazyFunction(lambda: ContentFile(tiny_clip()[0], name="clip.mp4"))
     poster = factory.LazyFunction(lambda: ContentFile(tiny_clip()[1], name="poster.jpg"))
-    state = Post.State.PENDING_REVIEW
+    state = Post.State.PUBLISHED
 
     @classmethod
-    def _create(cls, model_class, *args, publish: bool = True, published_at=None, **kwargs):
+    def _create(cls, model_class, *args, published_at=None, **kwargs):
+        """Publish through the service, so ranks and counts are what the site would make."""
+        publish = kwargs.get("state") == Post.State.PUBLISHED
+        if publish:
+            kwargs["state"] = Post.State.PENDING_REVIEW
         post = super()._create(model_class, *args, **kwargs)
-        if publish and kwargs.get("state", Post.State.PENDING_REVIEW) == Post.State.PENDING_REVIEW:
+        if publish:
             post_publish(post=post, at=published_at or timezone.now())
         return post
 

@@ -1,14 +1,52 @@
-"""Shared pieces of the REST API: one JSON shape for every error."""
+"""Shared pieces of the REST API: one JSON shape for every error, and the write throttle."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError as DjangoValidationError,
+)
 from django.http import Http404
-from rest_framework import exceptions, status
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from feed.selectors import InvalidCursor
+
+
+class InvalidCursorError(exceptions.APIException):
+    """A page cursor that this site did not make, or made for another list."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("This cursor is not valid.")
+    default_code = "invalid_cursor"
+
+
+class WriteRateThrottle(ScopedRateThrottle):
+    """Throttle the unsafe methods of a view by its `throttle_scope`; reads pass freely."""
+
+    def allow_request(self, request, view) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return super().allow_request(request, view)
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response."""
+
+    error = ErrorDetailSerializer()
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -20,7 +58,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, ObjectDoesNotExist):
+        exc = exceptions.NotFound(str(exc) or None)
+    elif isinstance(exc, InvalidCursor):
+        exc = InvalidCursorError(str(exc) or None)
 
     response = drf_exception_handler(exc, context)
     if response is None:

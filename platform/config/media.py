@@ -8,7 +8,14 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    StreamingHttpResponse,
+)
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
@@ -39,11 +46,12 @@ class _RangeFile:
 
 
 def _resolve(path: str) -> Path:
-    if not path.startswith(PUBLIC_PREFIXES):
-        raise Http404
     root = Path(settings.MEDIA_ROOT).resolve()
     full = (root / path).resolve()
     if root not in full.parents or not full.is_file():
+        raise Http404
+    # Check the folder after resolving, so `videos/../drafts/x` cannot reach a private one.
+    if not full.relative_to(root).as_posix().startswith(PUBLIC_PREFIXES):
         raise Http404
     return full
 
@@ -76,8 +84,9 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponse:
         if start >= size or start > end:
             return _unsatisfiable(size)
         handle = open(full, "rb")  # noqa: SIM115 - closed by _RangeFile
-        response = HttpResponse(_RangeFile(handle, start, end - start + 1), status=206, content_type=content_type)
-        response.streaming = True
+        response = StreamingHttpResponse(
+            _RangeFile(handle, start, end - start + 1), status=206, content_type=content_type
+        )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
     else:

@@ -66,9 +66,10 @@ class Command(BaseCommand):
             self._post(author, scene, palette, caption, frames, seed=index,
                        at=now - dt.timedelta(hours=3 * index + rng.random()))
             made += 1
+        follows = random.Random(7)  # its own generator: the same follows on every run
         for handle, person in people.items():
             for other_handle, other in people.items():
-                if other_handle != handle and rng.random() < 0.6:
+                if other_handle != handle and follows.random() < 0.6:
                     follow_create(follower=person, followee=other)
         if made:
             posts = list(Post.objects.filter(author__in=people.values()))

@@ -8,6 +8,9 @@ from .base import BASE_DIR, REDIS_URL, REST_FRAMEWORK
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{os.getpid()}"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory: tests that start a real worker process share the database with it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
 if REDIS_URL:
     # One key space per test process, so parallel runs never see each other's cache.
     CACHES["default"]["KEY_PREFIX"] = f"reel-test-{os.getpid()}"  # noqa: F405

@@ -1,0 +1,203 @@
+"""JSON shapes of people, tokens and notifications in the REST API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.db.models.fields.files import FieldFile
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import Notification, User
+from .selectors import blocked_list, followee_ids
+
+
+def file_url(value: FieldFile | None) -> str | None:
+    """Return the public URL of a stored file, or None when there is none."""
+    if not value:
+        return None
+    return value.storage.url(value.name)
+
+
+def author_data(user: User) -> dict[str, Any]:
+    """Return the short form of a person shown next to what they made."""
+    return {
+        "handle": user.handle,
+        "display_name": user.display_name,
+        "avatar_url": file_url(user.avatar),
+        "url": user.get_absolute_url(),
+    }
+
+
+def iso_datetime(value) -> str | None:
+    """Return `value` in ISO 8601, with `Z` for UTC, as the rest of the API writes it."""
+    if value is None:
+        return None
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+class AuthorSerializer(serializers.Serializer):
+    """A person in short: enough to show next to a post or a comment."""
+
+    handle = serializers.CharField(read_only=True)
+    display_name = serializers.CharField(read_only=True)
+    avatar_url = serializers.CharField(read_only=True, allow_null=True)
+    url = serializers.CharField(read_only=True)
+
+    def to_representation(self, instance: User) -> dict[str, Any]:
+        return author_data(instance)
+
+
+def _viewer_relations(context: dict[str, Any]) -> tuple[frozenset[int], frozenset[int]]:
+    """Return (ids the viewer follows, ids the viewer blocked), read once per response."""
+    cached = context.get("_relations")
+    if cached is None:
+        request = context.get("request")
+        viewer = getattr(request, "user", None)
+        if viewer is None or not viewer.is_authenticated:
+            cached = (frozenset(), frozenset())
+        else:
+            blocked = frozenset(blocked_list(user=viewer).values_list("pk", flat=True))
+            cached = (followee_ids(user=viewer), blocked)
+        context["_relations"] = cached
+    return cached
+
+
+class ProfileSerializer(serializers.Serializer):
+    """A person's public profile, with how the viewer relates to them."""
+
+    handle = serializers.CharField(read_only=True)
+    display_name = serializers.CharField(read_only=True)
+    bio = serializers.CharField(read_only=True)
+    avatar_url = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+    follower_count = serializers.IntegerField(read_only=True)
+    following_count = serializers.IntegerField(read_only=True)
+    post_count = serializers.IntegerField(read_only=True)
+    is_following = serializers.SerializerMethodField()
+    is_blocked = serializers.SerializerMethodField()
+
+    def get_avatar_url(self, user: User) -> str | None:
+        return file_url(user.avatar)
+
+    def get_url(self, user: User) -> str:
+        return user.get_absolute_url()
+
+    def get_is_following(self, user: User) -> bool:
+        return user.pk in _viewer_relations(self.context)[0]
+
+    def get_is_blocked(self, user: User) -> bool:
+        return user.pk in _viewer_relations(self.context)[1]
+
+
+class MeSerializer(ProfileSerializer):
+    """The signed-in person's own profile, with their private details."""
+
+    email = serializers.EmailField(read_only=True)
+    date_of_birth = serializers.DateField(read_only=True, allow_null=True)
+
+
+class SignupResponseSerializer(MeSerializer):
+    """A new account and the token that authenticates it."""
+
+    token = serializers.SerializerMethodField()
+
+    def get_token(self, user: User) -> str:
+        return self.context["token"]
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    """The profile fields a person may change; all optional."""
+
+    display_name = serializers.CharField(required=False, allow_blank=True, max_length=50)
+    bio = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    avatar = serializers.FileField(
+        required=False, help_text=_("A JPEG, PNG, WebP or GIF image, re-encoded as a square WebP.")
+    )
+
+
+class SignupSerializer(serializers.Serializer):
+    """What a person gives to open an account."""
+
+    handle = serializers.CharField(max_length=30)
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    date_of_birth = serializers.DateField()
+    display_name = serializers.CharField(required=False, allow_blank=True, max_length=50, default="")
+
+
+class TokenObtainSerializer(serializers.Serializer):
+    """A handle and password exchanged for an API token."""
+
+    handle = serializers.CharField()
+    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        user = authenticate(
+            request=self.context.get("request"), username=attrs["handle"].lstrip("@"), password=attrs["password"]
+        )
+        if user is None:
+            raise serializers.ValidationError(
+                _("Unable to sign in with this handle and password."), code="authorization"
+            )
+        attrs["user"] = user
+        return attrs
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+class FollowStateSerializer(serializers.Serializer):
+    following = serializers.BooleanField(read_only=True)
+    follower_count = serializers.IntegerField(read_only=True)
+
+
+class BlockStateSerializer(serializers.Serializer):
+    blocked = serializers.BooleanField(read_only=True)
+
+
+class NotificationTargetSerializer(serializers.Serializer):
+    type = serializers.CharField(read_only=True, help_text=_("`app_label.model`, e.g. `feed.post`."))
+    id = serializers.IntegerField(read_only=True)
+
+
+class NotificationSerializer(serializers.Serializer):
+    """Something that happened that the viewer should hear about."""
+
+    id = serializers.IntegerField(read_only=True)
+    verb = serializers.ChoiceField(choices=Notification.Verb.choices, read_only=True)
+    text = serializers.CharField(read_only=True)
+    actor = AuthorSerializer(read_only=True, allow_null=True)
+    target = NotificationTargetSerializer(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    read = serializers.BooleanField(read_only=True)
+
+    def to_representation(self, instance: Notification) -> dict[str, Any]:
+        target = None
+        if instance.target_type_id is not None and instance.target_id is not None:
+            kind = instance.target_type
+            target = {"type": f"{kind.app_label}.{kind.model}", "id": instance.target_id}
+        return {
+            "id": instance.pk,
+            "verb": instance.verb,
+            "text": str(instance.get_verb_display()),
+            "actor": author_data(instance.actor) if instance.actor_id is not None else None,
+            "target": target,
+            "created_at": iso_datetime(instance.created_at),
+            "read": instance.read_at is not None,
+        }
+
+
+class NotificationListSerializer(serializers.Serializer):
+    results = NotificationSerializer(many=True, read_only=True)
+    unread = serializers.IntegerField(read_only=True)
+
+
+class NotificationsReadSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(read_only=True, help_text=_("How many were unread."))
+    unread = serializers.IntegerField(read_only=True)
+

@@ -1,0 +1,135 @@
+"""Likes, comments and posts: idempotent, exact, and only on what one may see."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from accounts.models import Notification
+from accounts.services import block_create
+from feed.models import Comment, Like, Post
+from feed.services import (
+    comment_create,
+    comment_delete,
+    like_create,
+    like_delete,
+    post_delete,
+    post_unpublish,
+    post_update,
+    rank_score,
+)
+from tests.factories import PostFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_like_and_unlike_are_idempotent_with_an_exact_count(user):
+    post = PostFactory()
+    assert like_create(user=user, post_id=post.pk) == (True, 1)
+    assert like_create(user=user, post_id=post.pk) == (False, 1)
+    assert Like.objects.count() == 1
+    assert like_delete(user=user, post_id=post.pk) == (True, 0)
+    assert like_delete(user=user, post_id=post.pk) == (False, 0)
+    post.refresh_from_db()
+    assert post.like_count == 0
+
+
+def test_likes_raise_the_rank_score(user):
+    post = PostFactory()
+    before = Post.objects.get(pk=post.pk).rank_score
+    like_create(user=user, post_id=post.pk)
+    after = Post.objects.get(pk=post.pk)
+    assert after.rank_score > before
+    assert after.rank_score == pytest.approx(rank_score(fresh_score=after.fresh_score, like_count=1, comment_count=0))
+
+
+def test_liking_a_missing_or_unpublished_post_changes_nothing(user):
+    with pytest.raises(Post.DoesNotExist):
+        like_create(user=user, post_id=999_999)
+    for state in (Post.State.PENDING_REVIEW, Post.State.REMOVED):
+        post = PostFactory(state=state)
+        with pytest.raises(Post.DoesNotExist):
+            like_create(user=user, post_id=post.pk)
+        post.refresh_from_db()
+        assert post.like_count == 0
+    assert not Like.objects.exists()
+
+
+def test_blocked_people_cannot_like_or_comment(user, django_capture_on_commit_callbacks):
+    post = PostFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        block_create(blocker=post.author, blocked=user)
+    with pytest.raises(Post.DoesNotExist):
+        like_create(user=user, post_id=post.pk)
+    with pytest.raises(Post.DoesNotExist):
+        comment_create(author=user, post_id=post.pk, body="hi")
+
+
+def test_authors_are_notified_of_likes_and_comments_but_not_of_their_own(user):
+    post = PostFactory()
+    like_create(user=user, post_id=post.pk)
+    comment_create(author=user, post_id=post.pk, body="Great")
+    like_create(user=post.author, post_id=post.pk)
+    verbs = sorted(Notification.objects.filter(recipient=post.author).values_list("verb", flat=True))
+    assert verbs == ["comment", "like"]
+
+
+@pytest.mark.parametrize("body", ["", "   ", "x" * 1001, "x" * 10_000, "bad\x00byte"])
+def test_empty_huge_or_control_character_comments_are_refused(user, body):
+    post = PostFactory()
+    with pytest.raises(ValidationError) as err:
+        comment_create(author=user, post_id=post.pk, body=body)
+    assert "body" in err.value.message_dict
+    post.refresh_from_db()
+    assert post.comment_count == 0 and not Comment.objects.exists()
+
+
+def test_comments_are_stored_as_written_and_counted(user):
+    post = PostFactory()
+    comment = comment_create(author=user, post_id=post.pk, body="  <script>alert(1)</script>  ")
+    assert comment.body == "<script>alert(1)</script>"
+    post.refresh_from_db()
+    assert post.comment_count == 1
+
+
+def test_comment_can_be_deleted_by_its_author_or_the_post_author_only(user, other_user):
+    post = PostFactory()
+    first = comment_create(author=user, post_id=post.pk, body="one")
+    second = comment_create(author=user, post_id=post.pk, body="two")
+    with pytest.raises(PermissionDenied):
+        comment_delete(comment=first, user=other_user)
+    comment_delete(comment=first, user=user)
+    comment_delete(comment=second, user=post.author)
+    post.refresh_from_db()
+    assert post.comment_count == 0 and not Comment.objects.exists()
+
+
+def test_only_the_author_edits_or_deletes_a_post(user, django_capture_on_commit_callbacks):
+    post = PostFactory()
+    with pytest.raises(PermissionDenied):
+        post_update(post=post, user=user, caption="mine now")
+    with pytest.raises(PermissionDenied):
+        post_delete(post=post, user=user)
+    post_update(post=post, user=post.author, caption="  Edited  ")
+    assert Post.objects.get(pk=post.pk).caption == "Edited"
+    with pytest.raises(ValidationError):
+        post_update(post=post, user=post.author, caption="x" * 501)
+    video_name = post.video.name
+    author = post.author
+    with django_capture_on_commit_callbacks(execute=True):
+        post_delete(post=post, user=author)
+    assert not Post.objects.exists()
+    assert not post.video.storage.exists(video_name)
+    author.refresh_from_db()
+    assert author.post_count == 0
+
+
+def test_post_counts_follow_publication():
+    author = UserFactory()
+    post = PostFactory(author=author)
+    PostFactory(author=author, state=Post.State.PENDING_REVIEW)
+    author.refresh_from_db()
+    assert author.post_count == 1
+    post_unpublish(post=post)
+    author.refresh_from_db()
+    assert author.post_count == 0
