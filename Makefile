@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Chromium (for the browser tests) and gettext (for translations) come from Debian's packages.
+# Chromium, for the browser tests, comes from Debian's packages.
 system-deps:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 	  echo "Installing Chromium for the browser tests…"; \
@@ -30,14 +30,12 @@ demo: migrate
 
 # The site over ASGI (Daphne) plus a real Celery worker, on SQLite and a broker that needs no server.
 run: demo
-	$(PY) manage.py collectstatic --noinput -v0
 	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops the site and the worker)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(VENV)/bin/celery -A config.celery_app worker --loglevel=INFO --concurrency=1 -Q celery,gpu & \
 	  $(VENV)/bin/daphne -b 127.0.0.1 -p 8000 config.asgi:application
 
 test: setup system-deps
-	$(PY) manage.py compilemessages --ignore=.venv -v0 2>/dev/null || true
 	$(PY) -m pytest
 
 lint: setup
@@ -48,6 +46,7 @@ bench: bench-feed
 bench-feed: setup
 	$(PY) bench/feed_api.py
 
+# Translations: the compiled .mo files are committed; this target needs GNU gettext.
 messages: setup
 	$(PY) manage.py makemessages -l fr --ignore=.venv --ignore=bench --ignore=tests
 	$(PY) manage.py makemessages -d djangojs -l fr --ignore=.venv --ignore=staticfiles

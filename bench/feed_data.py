@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 # Bump when the shape of the data changes, so an older database is reseeded.
-SEED_VERSION = 3
+SEED_VERSION = 4
 FRESHNESS_SECONDS = 45_000.0  # feed.services.FRESHNESS_SECONDS
 COMMENT_WEIGHT = 2  # feed.services.COMMENT_WEIGHT
 DAY_US = 86_400 * 1_000_000
@@ -193,7 +193,7 @@ def seed(conninfo: str, shape: Shape) -> dict[str, int]:
     followee = rng.choice(users, size=follower.size, p=p_followee) + 1
     posting = np.nonzero(posts_by > 0)[0] + 1
     posting = posting[posting != VIEWER_ID]
-    p_viewer = posts_by[posting - 1] / posts_by[posting - 1].sum()
+    p_viewer = p_followee[posting - 1] / p_followee[posting - 1].sum()
     viewer_followees = rng.choice(posting, size=shape.viewer_follows, replace=False, p=p_viewer)
 
     # --- Blocks: the viewer blocks a few people and is blocked by a few; others at random.

@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Notification, User

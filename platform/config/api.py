@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import (
-    ObjectDoesNotExist,
-    PermissionDenied,
-    ValidationError as DjangoValidationError,
-)
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from feed.selectors import InvalidCursor
@@ -47,6 +47,18 @@ class ErrorSerializer(serializers.Serializer):
     """The body of every error response."""
 
     error = ErrorDetailSerializer()
+
+
+class WriteThrottledView(APIView):
+    """An endpoint whose writes also count against the `writes` rate."""
+
+    throttle_classes = (*api_settings.DEFAULT_THROTTLE_CLASSES, WriteRateThrottle)
+    throttle_scope = "writes"
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """Return the schema of the error responses with these status codes."""
+    return {code: OpenApiResponse(ErrorSerializer) for code in codes}
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -6,7 +6,7 @@ from django.http import JsonResponse
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.media import media_serve, media_is_local
+from config.media import media_is_local, media_serve
 
 
 def healthz(request):
@@ -26,5 +26,5 @@ urlpatterns = [
 
 if media_is_local():
     urlpatterns.append(
-        re_path(r"^%s(?P<path>.+)$" % settings.MEDIA_URL.lstrip("/"), media_serve, name="media")
+        re_path(r"^{}(?P<path>.+)$".format(settings.MEDIA_URL.lstrip("/")), media_serve, name="media")
     )

@@ -131,12 +131,14 @@ def test_unsupported_image_types_are_refused(user):
 def test_follow_is_idempotent_and_counts_stay_exact(user, other_user):
     assert follow_create(follower=user, followee=other_user) is True
     assert follow_create(follower=user, followee=other_user) is False
-    user.refresh_from_db(); other_user.refresh_from_db()
+    user.refresh_from_db()
+    other_user.refresh_from_db()
     assert (user.following_count, other_user.follower_count) == (1, 1)
     assert Notification.objects.filter(recipient=other_user, verb="follow").count() == 1
     assert follow_delete(follower=user, followee=other_user) is True
     assert follow_delete(follower=user, followee=other_user) is False
-    user.refresh_from_db(); other_user.refresh_from_db()
+    user.refresh_from_db()
+    other_user.refresh_from_db()
     assert (user.following_count, other_user.follower_count) == (0, 0)
 
 

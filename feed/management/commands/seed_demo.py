@@ -19,7 +19,7 @@ from feed.services import comment_create, like_create, post_create, post_publish
 from generation.encoding import encode_mp4, poster_jpeg
 from generation.scenes import render_scene
 
-DEMO_PASSWORD = "demo-password"
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo login
 PEOPLE = [
     ("alice", "Alice Martin", "Sunsets, surf and slow motion."),
     ("bastien", "Bastien Roux", "Je filme la mer, la forêt et les néons."),

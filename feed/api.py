@@ -1,0 +1,212 @@
+"""REST endpoints of the feed: the two feeds, posts, likes and comments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import user_get_visible
+from config.api import WriteThrottledView, error_responses
+
+from .models import Post
+from .selectors import (
+    Page,
+    comment_get,
+    comments_page,
+    feed_following,
+    feed_for_you,
+    post_get,
+    profile_posts,
+)
+from .serializers import (
+    CommentCreateSerializer,
+    CommentPageSerializer,
+    CommentSerializer,
+    LikeStateSerializer,
+    PostPageSerializer,
+    PostSerializer,
+    PostUpdateSerializer,
+)
+from .services import (
+    comment_create,
+    comment_delete,
+    like_create,
+    like_delete,
+    post_delete,
+    post_update,
+)
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="The `next` of the previous page."),
+    OpenApiParameter("limit", OpenApiTypes.INT, description="Items per page (1 to 50, default 10)."),
+]
+
+
+def _page(request: Request) -> dict[str, Any]:
+    """Return the cursor and limit asked for in the query string."""
+    return {"cursor": request.query_params.get("cursor") or None, "limit": request.query_params.get("limit")}
+
+
+def _post_page(page: Page, request: Request) -> dict[str, Any]:
+    return {"results": PostSerializer(page.items, many=True, context={"request": request}).data, "next": page.next_cursor}
+
+
+def _visible_post(post_id: int, request: Request) -> Post:
+    """Return the post as the viewer may see it, else raise NotFound."""
+    post = post_get(post_id=post_id, viewer=request.user)
+    if post is None:
+        raise exceptions.NotFound(_("This video does not exist or is not available."))
+    return post
+
+
+class ForYouFeedView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="feed_for_you",
+        parameters=PAGE_PARAMETERS,
+        responses={200: PostPageSerializer, **error_responses(400)},
+        tags=["feed"],
+    )
+    def get(self, request: Request) -> Response:
+        """Return a page of the For you feed."""
+        return Response(_post_page(feed_for_you(viewer=request.user, **_page(request)), request))
+
+
+class FollowingFeedView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="feed_following",
+        parameters=PAGE_PARAMETERS,
+        responses={200: PostPageSerializer, **error_responses(400, 401, 403)},
+        tags=["feed"],
+    )
+    def get(self, request: Request) -> Response:
+        """Return a page of the Following feed: posts of followed people, newest first."""
+        return Response(_post_page(feed_following(viewer=request.user, **_page(request)), request))
+
+
+class UserPostsView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="users_posts_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: PostPageSerializer, **error_responses(400, 404)},
+        tags=["people"],
+    )
+    def get(self, request: Request, handle: str) -> Response:
+        """Return a page of a person's published posts, newest first."""
+        author = user_get_visible(handle=handle, viewer=request.user)
+        if author is None:
+            raise exceptions.NotFound(_("This person does not exist or is not available."))
+        return Response(_post_page(profile_posts(author=author, viewer=request.user, **_page(request)), request))
+
+
+class PostDetailView(WriteThrottledView):
+    @extend_schema(operation_id="posts_retrieve", responses={200: PostSerializer, **error_responses(404)}, tags=["posts"])
+    def get(self, request: Request, post_id: int) -> Response:
+        """Return a post; drafts only to their author."""
+        post = _visible_post(post_id, request)
+        return Response(PostSerializer(post, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="posts_update",
+        request=PostUpdateSerializer,
+        responses={200: PostSerializer, **error_responses(400, 401, 403, 404)},
+        tags=["posts"],
+    )
+    def patch(self, request: Request, post_id: int) -> Response:
+        """Change the caption of one's own post."""
+        data = PostUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        post = post_update(post=_visible_post(post_id, request), user=request.user, **data.validated_data)
+        return Response(PostSerializer(post, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="posts_delete",
+        responses={204: None, **error_responses(401, 403, 404)},
+        tags=["posts"],
+    )
+    def delete(self, request: Request, post_id: int) -> Response:
+        """Delete one's own post and its files."""
+        post_delete(post=_visible_post(post_id, request), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PostLikeView(WriteThrottledView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="posts_like_create",
+        request=None,
+        responses={200: LikeStateSerializer, **error_responses(401, 403, 404)},
+        tags=["posts"],
+    )
+    def post(self, request: Request, post_id: int) -> Response:
+        """Like a published post (no change if already liked)."""
+        _added, like_count = like_create(user=request.user, post_id=post_id)
+        return Response({"liked": True, "like_count": like_count})
+
+    @extend_schema(
+        operation_id="posts_like_delete",
+        request=None,
+        responses={200: LikeStateSerializer, **error_responses(401, 403, 404)},
+        tags=["posts"],
+    )
+    def delete(self, request: Request, post_id: int) -> Response:
+        """Take back a like (no change if there was none)."""
+        _removed, like_count = like_delete(user=request.user, post_id=post_id)
+        return Response({"liked": False, "like_count": like_count})
+
+
+class PostCommentsView(WriteThrottledView):
+    @extend_schema(
+        operation_id="posts_comments_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: CommentPageSerializer, **error_responses(400, 404)},
+        tags=["posts"],
+    )
+    def get(self, request: Request, post_id: int) -> Response:
+        """Return a page of the comments under a post, newest first."""
+        post = _visible_post(post_id, request)
+        page = comments_page(post=post, viewer=request.user, **_page(request))
+        context = {"request": request, "post": post}
+        return Response({"results": CommentSerializer(page.items, many=True, context=context).data, "next": page.next_cursor})
+
+    @extend_schema(
+        operation_id="posts_comments_create",
+        request=CommentCreateSerializer,
+        responses={201: CommentSerializer, **error_responses(400, 401, 403, 404)},
+        tags=["posts"],
+    )
+    def post(self, request: Request, post_id: int) -> Response:
+        """Write a comment under a published post."""
+        data = CommentCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = comment_create(author=request.user, post_id=post_id, **data.validated_data)
+        return Response(CommentSerializer(comment, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+class CommentDetailView(WriteThrottledView):
+    @extend_schema(
+        operation_id="comments_delete",
+        responses={204: None, **error_responses(401, 403, 404)},
+        tags=["posts"],
+    )
+    def delete(self, request: Request, comment_id: int) -> Response:
+        """Delete a comment: one's own, or any under one's own post."""
+        comment = comment_get(comment_id=comment_id, viewer=request.user)
+        if comment is None:
+            raise exceptions.NotFound(_("This comment does not exist or is not available."))
+        comment_delete(comment=comment, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,114 @@
+"""JSON shapes of posts and comments in the REST API, written out by hand for speed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from accounts.serializers import AuthorSerializer, author_data, file_url, iso_datetime
+
+from .models import Comment, Post
+
+
+class RemixOfSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    author_handle = serializers.CharField(read_only=True)
+
+
+class PostSerializer(serializers.Serializer):
+    """A post as a card shows it; built from selector rows without further queries."""
+
+    id = serializers.IntegerField(read_only=True)
+    url = serializers.CharField(read_only=True, help_text="Path of the post's page.")
+    share_url = serializers.URLField(read_only=True, help_text="Absolute address of the post's page.")
+    author = AuthorSerializer(read_only=True)
+    caption = serializers.CharField(read_only=True)
+    video_url = serializers.CharField(read_only=True)
+    poster_url = serializers.CharField(read_only=True, allow_null=True)
+    duration = serializers.FloatField(read_only=True, help_text="Seconds.")
+    width = serializers.IntegerField(read_only=True)
+    height = serializers.IntegerField(read_only=True)
+    video_size = serializers.IntegerField(read_only=True, help_text="Bytes.")
+    like_count = serializers.IntegerField(read_only=True)
+    comment_count = serializers.IntegerField(read_only=True)
+    liked = serializers.BooleanField(read_only=True, help_text="Whether the viewer likes it.")
+    published_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    state = serializers.ChoiceField(choices=Post.State.choices, read_only=True)
+    remix_of = RemixOfSerializer(read_only=True, allow_null=True)
+
+    def to_representation(self, post: Post) -> dict[str, Any]:
+        request = self.context.get("request")
+        url = post.get_absolute_url()
+        remix = post.remix_of if post.remix_of_id is not None else None
+        return {
+            "id": post.pk,
+            "url": url,
+            "share_url": request.build_absolute_uri(url) if request is not None else url,
+            "author": author_data(post.author),
+            "caption": post.caption,
+            "video_url": file_url(post.video),
+            "poster_url": file_url(post.poster),
+            "duration": post.duration,
+            "width": post.width,
+            "height": post.height,
+            "video_size": post.video_size,
+            "like_count": post.like_count,
+            "comment_count": post.comment_count,
+            "liked": bool(getattr(post, "liked", False)),
+            "published_at": iso_datetime(post.published_at),
+            "state": post.state,
+            "remix_of": {"id": remix.pk, "author_handle": remix.author.handle} if remix is not None else None,
+        }
+
+
+class PostPageSerializer(serializers.Serializer):
+    """A page of posts and the cursor of the next one."""
+
+    results = PostSerializer(many=True, read_only=True)
+    next = serializers.CharField(read_only=True, allow_null=True, help_text="Cursor of the next page; null at the end.")
+
+
+class PostUpdateSerializer(serializers.Serializer):
+    caption = serializers.CharField(allow_blank=True, max_length=settings.CAPTION_MAX_LENGTH)
+
+
+class CommentSerializer(serializers.Serializer):
+    """A comment under a post, and whether the viewer may delete it."""
+
+    id = serializers.IntegerField(read_only=True)
+    post = serializers.IntegerField(read_only=True, help_text="Id of the post it is under.")
+    author = AuthorSerializer(read_only=True)
+    body = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    can_delete = serializers.BooleanField(read_only=True)
+
+    def to_representation(self, comment: Comment) -> dict[str, Any]:
+        request = self.context.get("request")
+        viewer_id = getattr(getattr(request, "user", None), "pk", None)
+        post = self.context.get("post") or comment.post
+        return {
+            "id": comment.pk,
+            "post": comment.post_id,
+            "author": author_data(comment.author),
+            "body": comment.body,
+            "created_at": iso_datetime(comment.created_at),
+            "can_delete": viewer_id is not None and viewer_id in (comment.author_id, post.author_id),
+        }
+
+
+class CommentPageSerializer(serializers.Serializer):
+    """A page of comments and the cursor of the next one."""
+
+    results = CommentSerializer(many=True, read_only=True)
+    next = serializers.CharField(read_only=True, allow_null=True, help_text="Cursor of the next page; null at the end.")
+
+
+class CommentCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=settings.COMMENT_MAX_LENGTH)
+
+
+class LikeStateSerializer(serializers.Serializer):
+    liked = serializers.BooleanField(read_only=True)
+    like_count = serializers.IntegerField(read_only=True)
