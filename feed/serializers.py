@@ -7,9 +7,37 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from accounts.serializers import AuthorSerializer, author_data, file_url, iso_datetime
+from accounts.serializers import (
+    AuthorRenderer,
+    AuthorSerializer,
+    PathTemplate,
+    author_renderer,
+    file_url,
+    iso_datetime,
+)
 
 from .models import Comment, Post
+
+
+class PostRenderer:
+    """What every post of one response shares: the site's origin, the path route, the authors."""
+
+    def __init__(self, context: dict[str, Any]) -> None:
+        request = context.get("request")
+        self.origin = request.build_absolute_uri("/")[:-1] if request is not None else ""
+        self.post_path = PathTemplate("feed:post", "post_id", 2_147_483_647)
+        self.author: AuthorRenderer = author_renderer(context)
+
+    def path(self, post: Post) -> str:
+        return self.post_path.fill(post.pk) or post.get_absolute_url()
+
+
+def post_renderer(context: dict[str, Any]) -> PostRenderer:
+    """Return the post renderer shared by everything serialized with `context`."""
+    renderer = context.get("_posts")
+    if renderer is None:
+        renderer = context["_posts"] = PostRenderer(context)
+    return renderer
 
 
 class RemixOfSerializer(serializers.Serializer):
@@ -39,14 +67,14 @@ class PostSerializer(serializers.Serializer):
     remix_of = RemixOfSerializer(read_only=True, allow_null=True)
 
     def to_representation(self, post: Post) -> dict[str, Any]:
-        request = self.context.get("request")
-        url = post.get_absolute_url()
+        render = post_renderer(self.context)
+        url = render.path(post)
         remix = post.remix_of if post.remix_of_id is not None else None
         return {
             "id": post.pk,
             "url": url,
-            "share_url": request.build_absolute_uri(url) if request is not None else url,
-            "author": author_data(post.author),
+            "share_url": render.origin + url,
+            "author": render.author(post.author),
             "caption": post.caption,
             "video_url": file_url(post.video),
             "poster_url": file_url(post.poster),
@@ -91,7 +119,7 @@ class CommentSerializer(serializers.Serializer):
         return {
             "id": comment.pk,
             "post": comment.post_id,
-            "author": author_data(comment.author),
+            "author": author_renderer(self.context)(comment.author),
             "body": comment.body,
             "created_at": iso_datetime(comment.created_at),
             "can_delete": viewer_id is not None and viewer_id in (comment.author_id, post.author_id),

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.db.models.fields.files import FieldFile
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -20,14 +21,50 @@ def file_url(value: FieldFile | None) -> str | None:
     return value.storage.url(value.name)
 
 
-def author_data(user: User) -> dict[str, Any]:
-    """Return the short form of a person shown next to what they made."""
-    return {
-        "handle": user.handle,
-        "display_name": user.display_name,
-        "avatar_url": file_url(user.avatar),
-        "url": user.get_absolute_url(),
-    }
+class PathTemplate:
+    """The path of a route with one argument, split around it, so many paths cost one reverse()."""
+
+    def __init__(self, name: str, key: str, sample: str | int) -> None:
+        marker = str(sample)
+        try:
+            path = reverse(name, kwargs={key: sample})
+        except NoReverseMatch:
+            path = ""
+        before, found, after = path.partition(marker)
+        self.parts = (before, after) if found and marker not in after else None
+
+    def fill(self, value: str | int) -> str | None:
+        """Return the path with `value` as its argument, or None if the route could not be split."""
+        if self.parts is None:
+            return None
+        return f"{self.parts[0]}{value}{self.parts[1]}"
+
+
+class AuthorRenderer:
+    """Write the short form of people for one response: each person once, paths from one reverse()."""
+
+    def __init__(self) -> None:
+        self.profile_path = PathTemplate("accounts:profile", "handle", "sample_handle")
+        self.seen: dict[int, dict[str, Any]] = {}
+
+    def __call__(self, user: User) -> dict[str, Any]:
+        data = self.seen.get(user.pk)
+        if data is None:
+            data = self.seen[user.pk] = {
+                "handle": user.handle,
+                "display_name": user.display_name,
+                "avatar_url": file_url(user.avatar),
+                "url": self.profile_path.fill(user.handle) or user.get_absolute_url(),
+            }
+        return data
+
+
+def author_renderer(context: dict[str, Any]) -> AuthorRenderer:
+    """Return the author renderer shared by everything serialized with `context`."""
+    renderer = context.get("_authors")
+    if renderer is None:
+        renderer = context["_authors"] = AuthorRenderer()
+    return renderer
 
 
 def iso_datetime(value) -> str | None:
@@ -47,7 +84,7 @@ class AuthorSerializer(serializers.Serializer):
     url = serializers.CharField(read_only=True)
 
     def to_representation(self, instance: User) -> dict[str, Any]:
-        return author_data(instance)
+        return author_renderer(self.context)(instance)
 
 
 def _viewer_relations(context: dict[str, Any]) -> tuple[frozenset[int], frozenset[int]]:
@@ -184,7 +221,7 @@ class NotificationSerializer(serializers.Serializer):
             "id": instance.pk,
             "verb": instance.verb,
             "text": str(instance.get_verb_display()),
-            "actor": author_data(instance.actor) if instance.actor_id is not None else None,
+            "actor": author_renderer(self.context)(instance.actor) if instance.actor_id is not None else None,
             "target": target,
             "created_at": iso_datetime(instance.created_at),
             "read": instance.read_at is not None,

@@ -131,6 +131,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = ["accounts.auth_backends.HandleBackend"]
+LOGIN_FAILURES_PER_HANDLE = int(os.environ.get("LOGIN_FAILURES_PER_HANDLE", 10))
+LOGIN_FAILURES_PER_IP = int(os.environ.get("LOGIN_FAILURES_PER_IP", 50))
+LOGIN_LOCK_SECONDS = int(os.environ.get("LOGIN_LOCK_SECONDS", 15 * 60))
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "feed:for_you"
 LOGOUT_REDIRECT_URL = "feed:for_you"

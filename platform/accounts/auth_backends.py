@@ -1,0 +1,53 @@
+"""Log-in by handle in any case, with a lock after repeated failures."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+
+def _client_ip(request: HttpRequest | None) -> str:
+    if request is None:
+        return "-"
+    return request.META.get("REMOTE_ADDR", "-")
+
+
+def _keys(request: HttpRequest | None, handle: str | None) -> list[str]:
+    handle = (handle or "").strip().lstrip("@").lower()
+    return [f"login-fail:handle:{handle}", f"login-fail:ip:{_client_ip(request)}"]
+
+
+def login_locked(request: HttpRequest | None, handle: str | None) -> bool:
+    """Return whether too many recent failures lock log-ins for this handle or address."""
+    limits = (settings.LOGIN_FAILURES_PER_HANDLE, settings.LOGIN_FAILURES_PER_IP)
+    counts = cache.get_many(_keys(request, handle))
+    return any(counts.get(key, 0) >= limit for key, limit in zip(_keys(request, handle), limits, strict=True))
+
+
+def login_failure_record(request: HttpRequest | None, handle: str | None) -> None:
+    """Count a failed log-in against the handle and the address, for the lock window."""
+    for key in _keys(request, handle):
+        cache.add(key, 0, settings.LOGIN_LOCK_SECONDS)
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, settings.LOGIN_LOCK_SECONDS)
+
+
+class HandleBackend(ModelBackend):
+    """Authenticate by handle (any case) and password, refusing while locked."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        handle = username if username is not None else kwargs.get("handle")
+        if login_locked(request, handle):
+            # PermissionDenied stops every backend: a locked account is not tried further.
+            raise PermissionDenied("Too many failed log-ins; try again later.")
+        return super().authenticate(request, username=handle, password=password, **kwargs)
+
+
+def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    """Count the failure (connected to `user_login_failed` in AccountsConfig.ready)."""
+    login_failure_record(request, credentials.get("username") or credentials.get("handle"))
