@@ -61,6 +61,10 @@ class Post(models.Model):
                 condition=Q(state="published"),
             ),
             models.Index(
+                fields=["-published_at", "-id"], name="feed_post_time_idx",
+                condition=Q(state="published"),
+            ),
+            models.Index(
                 fields=["author", "-rank_score", "-id"], name="feed_post_author_rank_idx",
                 condition=Q(state="published"),
             ),

@@ -13,11 +13,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.fields import BooleanField
 
-from accounts.models import User
-from accounts.selectors import followee_ids, hidden_author_ids
+from accounts.models import Block, Follow, User
+from accounts.selectors import hidden_author_ids
 
 from .models import Comment, Like, Post
 
@@ -112,46 +113,158 @@ def spread_authors(posts: list[Post], previous_author: int | None) -> list[Post]
     return out
 
 
+def _below(qs: QuerySet[Post], field: str, value: Any, pk: int) -> QuerySet[Post]:
+    """Keep the rows after (`value`, `pk`) in descending (`field`, id) order.
+
+    The `field <= value` conjunct bounds the index scan; the OR only settles ties.
+    """
+    return qs.filter(Q(**{f"{field}__lte": value}) & (Q(**{f"{field}__lt": value}) | Q(pk__lt=pk)))
+
+
+# The two feed pages are read with one hand-written statement each: they are the hottest
+# reads of the site, and building the equivalent ORM query cost several times more than
+# running it. Every other read goes through the ORM.
+_POST, _USER = Post._meta.db_table, User._meta.db_table
+_FOLLOW, _LIKE, _BLOCK = Follow._meta.db_table, Like._meta.db_table, Block._meta.db_table
+_CARD_SQL = f"""
+SELECT p.*, page.score AS score, a.handle AS author_handle, a.display_name AS author_display_name,
+       a.avatar AS author_avatar, r.author_id AS remix_author_id, ra.handle AS remix_author_handle,
+       {{liked}} AS liked
+  FROM ({{page}}) page
+  JOIN {_POST} p ON p.id = page.id
+  JOIN {_USER} a ON a.id = p.author_id
+  LEFT JOIN {_POST} r ON r.id = p.remix_of_id
+  LEFT JOIN {_USER} ra ON ra.id = r.author_id
+ ORDER BY page.score DESC, p.id DESC"""
+_LIKED_SQL = f"EXISTS (SELECT 1 FROM {_LIKE} l WHERE l.post_id = p.id AND l.user_id = %s)"
+_FOLLOWED_SQL = f"SELECT f.followee_id FROM {_FOLLOW} f WHERE f.follower_id = %s"
+_HIDDEN_SQL = (
+    f"p.author_id NOT IN (SELECT b.blocked_id FROM {_BLOCK} b WHERE b.blocker_id = %s "
+    f"UNION ALL SELECT b.blocker_id FROM {_BLOCK} b WHERE b.blocked_id = %s)"
+)
+
+
+def _stream_sql(*, score: str, where: list[str], order: str) -> str:
+    """Return one index-ordered, limited read of post ids (wrapped so it can sit in a UNION)."""
+    conditions = " AND ".join(["p.state = 'published'", *where])
+    return (
+        f"SELECT id, score FROM (SELECT p.id, {score} AS score FROM {_POST} p "
+        f"WHERE {conditions} ORDER BY {order} LIMIT %s) s"
+    )
+
+
+def _cards(page_sql: str, page_params: list[Any], viewer: User | None) -> list[Post]:
+    """Run a page statement and return its posts with authors, remix sources and likes."""
+    if viewer is not None and viewer.is_authenticated:
+        # The liked test comes first in the statement, so its parameter does too.
+        sql, params = _CARD_SQL.format(page=page_sql, liked=_LIKED_SQL), [viewer.pk, *page_params]
+    else:
+        sql, params = _CARD_SQL.format(page=page_sql, liked="0"), page_params
+    posts = list(Post.objects.raw(sql, params))
+    for post in posts:
+        post.liked = bool(post.liked)
+        post.author = User(
+            pk=post.author_id, handle=post.author_handle,
+            display_name=post.author_display_name, avatar=post.author_avatar,
+        )
+        if post.remix_of_id is not None:
+            post.remix_of = Post(
+                pk=post.remix_of_id, author_id=post.remix_author_id,
+                author=User(pk=post.remix_author_id, handle=post.remix_author_handle),
+            )
+    return posts
+
+
+def _keyset(column: str, after: tuple[Any, int] | None) -> tuple[list[str], list[Any]]:
+    """Return the condition keeping rows after (`value`, id) in descending order.
+
+    `column <= value` bounds the index scan; the OR only settles ties.
+    """
+    if after is None:
+        return [], []
+    value, pk = after
+    return [f"p.{column} <= %s AND (p.{column} < %s OR p.id < %s)"], [value, value, pk]
+
+
+def _hidden_sql(viewer: User | None) -> tuple[list[str], list[Any]]:
+    """Return the condition leaving out authors hidden from `viewer` by a block, either way."""
+    if viewer is None or not viewer.is_authenticated:
+        return [], []
+    return [_HIDDEN_SQL], [viewer.pk, viewer.pk]
+
+
 def feed_for_you(*, viewer: User | None, cursor: str | None = None, limit: int | None = None) -> Page:
     """Return a page of the For you feed: fresh, liked and followed first, authors spread.
 
     A post's score is its stored rank (freshness + engagement) plus a boost when the viewer
-    follows its author. Two index-ordered queries (followed authors, everyone else) each
-    yield their best `limit + 1` posts below the cursor; merging them gives the exact page
-    and tells whether another follows.
+    follows its author. Two index-ordered reads — posts of followed authors and everyone
+    else's — each yield their best `limit + 1` posts below the cursor; the page is the best
+    of their union, which also tells whether another page follows.
     """
     limit = page_size(limit)
     after = cursor_decode("for_you", cursor)
-    followed = followee_ids(user=viewer)
-    hidden = hidden_author_ids(user=viewer)
     boost = float(settings.FEED_FOLLOW_BOOST)
+    take = limit + 1
+    order = "p.rank_score DESC, p.id DESC"
+    hidden, hidden_params = _hidden_sql(viewer)
 
-    base = _with_viewer(Post.objects.published(), viewer)
-    if hidden:
-        base = base.exclude(author_id__in=hidden)
-    order = ("-rank_score", "-id")
+    def keyset(offset: float) -> tuple[list[str], list[Any]]:
+        return _keyset("rank_score", None if after is None else (after["s"] - offset, after["i"]))
 
-    def below(qs: QuerySet[Post], offset: float) -> QuerySet[Post]:
-        if after is None:
-            return qs
-        score = after["s"] - offset
-        return qs.filter(Q(rank_score__lt=score) | Q(rank_score=score, id__lt=after["i"]))
-
-    others = base.exclude(author_id__in=followed) if followed else base
-    candidates = [(p.rank_score, p) for p in below(others, 0.0).order_by(*order)[: limit + 1]]
-    if followed:
-        mine = base.filter(author_id__in=followed)
-        candidates += [(p.rank_score + boost, p) for p in below(mine, boost).order_by(*order)[: limit + 1]]
-    candidates.sort(key=lambda pair: (pair[0], pair[1].pk), reverse=True)
-    chosen = candidates[:limit]
-    for score, post in chosen:
-        post.score = score
+    if viewer is None or not viewer.is_authenticated:
+        where, params = keyset(0.0)
+        page_sql = _stream_sql(score="p.rank_score", where=hidden + where, order=order)
+        page_params = [*hidden_params, *params, take]
+    else:
+        mine_where, mine_params = keyset(boost)
+        others_where, others_params = keyset(0.0)
+        mine = _stream_sql(
+            score="p.rank_score + %s", order=order,
+            where=[f"p.author_id IN ({_FOLLOWED_SQL})", *hidden, *mine_where],
+        )
+        others = _stream_sql(
+            score="p.rank_score", order=order,
+            where=[f"p.author_id NOT IN ({_FOLLOWED_SQL})", *hidden, *others_where],
+        )
+        page_sql = f"{mine} UNION ALL {others}"
+        page_params = [
+            boost, viewer.pk, *hidden_params, *mine_params, take,
+            viewer.pk, *hidden_params, *others_params, take,
+        ]
+    scored = _cards(page_sql, page_params, viewer)
+    chosen = scored[:limit]
     previous_author = after.get("a") if after else None
-    items = spread_authors([post for _score, post in chosen], previous_author)
+    items = spread_authors(chosen, previous_author)
     next_cursor = None
-    if len(candidates) > limit:
-        last_score, last_post = chosen[-1]
-        next_cursor = cursor_encode("for_you", s=last_score, i=last_post.pk, a=items[-1].author_id)
+    if len(scored) > limit:
+        last = chosen[-1]
+        next_cursor = cursor_encode("for_you", s=last.score, i=last.pk, a=items[-1].author_id)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def feed_following(*, viewer: User, cursor: str | None = None, limit: int | None = None) -> Page:
+    """Return a page of the Following feed: posts of the people `viewer` follows, newest first."""
+    limit = page_size(limit)
+    after = cursor_decode("following", cursor)
+    position = None
+    if after is not None:
+        try:
+            at = dt.datetime.fromisoformat(after["t"])
+        except (KeyError, TypeError, ValueError):
+            raise InvalidCursor("This cursor is not valid.") from None
+        position = (connection.ops.adapt_datetimefield_value(at), after["i"])
+    hidden, hidden_params = _hidden_sql(viewer)
+    where, params = _keyset("published_at", position)
+    page_sql = _stream_sql(
+        score="p.published_at", order="p.published_at DESC, p.id DESC",
+        where=[f"p.author_id IN ({_FOLLOWED_SQL})", *hidden, *where],
+    )
+    rows = _cards(page_sql, [viewer.pk, *hidden_params, *params, limit + 1], viewer)
+    items = rows[:limit]
+    next_cursor = None
+    if len(rows) > limit:
+        last = items[-1]
+        next_cursor = cursor_encode("following", t=last.published_at.isoformat(), i=last.pk)
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -164,7 +277,7 @@ def _time_page(qs: QuerySet[Post], *, kind: str, cursor: str | None, limit: int 
             at = dt.datetime.fromisoformat(after["t"])
         except (KeyError, TypeError, ValueError):
             raise InvalidCursor("This cursor is not valid.") from None
-        qs = qs.filter(Q(published_at__lt=at) | Q(published_at=at, id__lt=after["i"]))
+        qs = _below(qs, "published_at", at, after["i"])
     rows = list(qs.order_by("-published_at", "-id")[: limit + 1])
     items, more = rows[:limit], len(rows) > limit
     next_cursor = None
@@ -172,13 +285,6 @@ def _time_page(qs: QuerySet[Post], *, kind: str, cursor: str | None, limit: int 
         last = items[-1]
         next_cursor = cursor_encode(kind, t=last.published_at.isoformat(), i=last.pk)
     return Page(items=items, next_cursor=next_cursor)
-
-
-def feed_following(*, viewer: User, cursor: str | None = None, limit: int | None = None) -> Page:
-    """Return a page of the Following feed: posts of the people `viewer` follows, newest first."""
-    followed = followee_ids(user=viewer) - hidden_author_ids(user=viewer)
-    qs = _with_viewer(Post.objects.published().filter(author_id__in=followed), viewer)
-    return _time_page(qs, kind="following", cursor=cursor, limit=limit)
 
 
 def profile_posts(*, author: User, viewer: User | None, cursor: str | None = None, limit: int | None = None) -> Page:
@@ -200,7 +306,7 @@ def comments_page(*, post: Post, viewer: User | None, cursor: str | None = None,
             at = dt.datetime.fromisoformat(after["t"])
         except (KeyError, TypeError, ValueError):
             raise InvalidCursor("This cursor is not valid.") from None
-        qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=after["i"]))
+        qs = _below(qs, "created_at", at, after["i"])
     rows = list(qs.order_by("-created_at", "-id")[: limit + 1])
     items, more = rows[:limit], len(rows) > limit
     next_cursor = None
