@@ -98,16 +98,19 @@ def spread_authors(posts: list[Post], previous_author: int | None) -> list[Post]
     holds so many of the remaining posts that they must come now for the rest to alternate.
     """
     pool = list(posts)
+    counts = Counter(p.author_id for p in pool)
     out: list[Post] = []
     prev = previous_author
     while pool:
-        counts = Counter(p.author_id for p in pool)
-        top_author, top_count = counts.most_common(1)[0]
+        top_author, top_count = max(counts.items(), key=lambda item: item[1])
         if top_author != prev and top_count > len(pool) - top_count:
             index = next(i for i, p in enumerate(pool) if p.author_id == top_author)
         else:
             index = next((i for i, p in enumerate(pool) if p.author_id != prev), 0)
         chosen = pool.pop(index)
+        counts[chosen.author_id] -= 1
+        if not counts[chosen.author_id]:
+            del counts[chosen.author_id]
         out.append(chosen)
         prev = chosen.author_id
     return out
@@ -135,7 +138,11 @@ SELECT p.*, page.score AS score, a.handle AS author_handle, a.display_name AS au
   JOIN {_USER} a ON a.id = p.author_id
   LEFT JOIN {_POST} r ON r.id = p.remix_of_id
   LEFT JOIN {_USER} ra ON ra.id = r.author_id
- ORDER BY page.score DESC, p.id DESC"""
+ ORDER BY page.score DESC, p.id DESC
+ LIMIT %s"""
+_AUTHOR_FIELDS = ["id", "handle", "display_name", "avatar"]
+_REMIX_FIELDS = ["id", "author_id"]
+_REMIX_AUTHOR_FIELDS = ["id", "handle"]
 _LIKED_SQL = f"EXISTS (SELECT 1 FROM {_LIKE} l WHERE l.post_id = p.id AND l.user_id = %s)"
 _FOLLOWED_SQL = f"SELECT f.followee_id FROM {_FOLLOW} f WHERE f.follower_id = %s"
 _HIDDEN_SQL = (
@@ -153,25 +160,27 @@ def _stream_sql(*, score: str, where: list[str], order: str) -> str:
     )
 
 
-def _cards(page_sql: str, page_params: list[Any], viewer: User | None) -> list[Post]:
-    """Run a page statement and return its posts with authors, remix sources and likes."""
+def _cards(page_sql: str, page_params: list[Any], viewer: User | None, *, take: int) -> list[Post]:
+    """Run a page statement and return its best `take` posts with authors, remixes and likes."""
     if viewer is not None and viewer.is_authenticated:
         # The liked test comes first in the statement, so its parameter does too.
-        sql, params = _CARD_SQL.format(page=page_sql, liked=_LIKED_SQL), [viewer.pk, *page_params]
+        sql, params = _CARD_SQL.format(page=page_sql, liked=_LIKED_SQL), [viewer.pk, *page_params, take]
     else:
-        sql, params = _CARD_SQL.format(page=page_sql, liked="0"), page_params
+        sql, params = _CARD_SQL.format(page=page_sql, liked="0"), [*page_params, take]
     posts = list(Post.objects.raw(sql, params))
+    db = connection.alias
+    # from_db() with only the columns read builds instances far faster than User(**kwargs);
+    # the fields left out are deferred, and nothing on a card reads them.
     for post in posts:
         post.liked = bool(post.liked)
-        post.author = User(
-            pk=post.author_id, handle=post.author_handle,
-            display_name=post.author_display_name, avatar=post.author_avatar,
+        post.author = User.from_db(
+            db, _AUTHOR_FIELDS,
+            [post.author_id, post.author_handle, post.author_display_name, post.author_avatar],
         )
         if post.remix_of_id is not None:
-            post.remix_of = Post(
-                pk=post.remix_of_id, author_id=post.remix_author_id,
-                author=User(pk=post.remix_author_id, handle=post.remix_author_handle),
-            )
+            remix = Post.from_db(db, _REMIX_FIELDS, [post.remix_of_id, post.remix_author_id])
+            remix.author = User.from_db(db, _REMIX_AUTHOR_FIELDS, [post.remix_author_id, post.remix_author_handle])
+            post.remix_of = remix
     return posts
 
 
@@ -231,7 +240,7 @@ def feed_for_you(*, viewer: User | None, cursor: str | None = None, limit: int |
             boost, viewer.pk, *hidden_params, *mine_params, take,
             viewer.pk, *hidden_params, *others_params, take,
         ]
-    scored = _cards(page_sql, page_params, viewer)
+    scored = _cards(page_sql, page_params, viewer, take=take)
     chosen = scored[:limit]
     previous_author = after.get("a") if after else None
     items = spread_authors(chosen, previous_author)
@@ -259,7 +268,7 @@ def feed_following(*, viewer: User, cursor: str | None = None, limit: int | None
         score="p.published_at", order="p.published_at DESC, p.id DESC",
         where=[f"p.author_id IN ({_FOLLOWED_SQL})", *hidden, *where],
     )
-    rows = _cards(page_sql, [viewer.pk, *hidden_params, *params, limit + 1], viewer)
+    rows = _cards(page_sql, [viewer.pk, *hidden_params, *params, limit + 1], viewer, take=limit + 1)
     items = rows[:limit]
     next_cursor = None
     if len(rows) > limit:

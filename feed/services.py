@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Notification, User
 from accounts.selectors import hidden_author_ids
-from accounts.services import notification_create
+from accounts.services import notification_create, user_counts_add
 
 from .models import Comment, Like, Post
 
@@ -101,7 +101,7 @@ def post_publish(*, post: Post, at=None) -> Post:
         fresh_score=post.fresh_score, like_count=post.like_count, comment_count=post.comment_count
     )
     post.save(update_fields=["state", "published_at", "fresh_score", "rank_score"])
-    User.objects.filter(pk=post.author_id).update(post_count=F("post_count") + 1)
+    user_counts_add(user_id=post.author_id, post_count=1)
     return post
 
 
@@ -112,7 +112,7 @@ def post_unpublish(*, post: Post, state: str = Post.State.REMOVED) -> Post:
     post.state = state
     post.save(update_fields=["state"])
     if was_published:
-        User.objects.filter(pk=post.author_id).update(post_count=F("post_count") - 1)
+        user_counts_add(user_id=post.author_id, post_count=-1)
     return post
 
 
@@ -132,7 +132,7 @@ def post_delete(*, post: Post, user: User) -> None:
     if post.author_id != user.pk:
         raise PermissionDenied(_("Only the author can delete this video."))
     if post.state == Post.State.PUBLISHED:
-        User.objects.filter(pk=post.author_id).update(post_count=F("post_count") - 1)
+        user_counts_add(user_id=post.author_id, post_count=-1)
     files = [(f.storage, f.name) for f in (post.video, post.poster) if f]
     post.delete()
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])

@@ -37,8 +37,28 @@ def login_failure_record(request: HttpRequest | None, handle: str | None) -> Non
             cache.set(key, 1, settings.LOGIN_LOCK_SECONDS)
 
 
+USER_CACHE_SECONDS = 300
+
+
 class HandleBackend(ModelBackend):
-    """Authenticate by handle (any case) and password, refusing while locked."""
+    """Authenticate by handle (any case) and password, refusing while locked.
+
+    The user row behind a session is cached between requests (it is read on every one);
+    any save or delete of a user, and every counter update, drops it.
+    """
+
+    def get_user(self, user_id):
+        from .services import user_cache_key
+
+        key = user_cache_key(user_id)
+        user = cache.get(key)
+        if user is None:
+            user = super().get_user(user_id)
+            if user is not None:
+                cache.set(key, user, USER_CACHE_SECONDS)
+        elif not self.user_can_authenticate(user):
+            return None
+        return user
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         handle = username if username is not None else kwargs.get("handle")
@@ -51,3 +71,10 @@ class HandleBackend(ModelBackend):
 def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     """Count the failure (connected to `user_login_failed` in AccountsConfig.ready)."""
     login_failure_record(request, credentials.get("username") or credentials.get("handle"))
+
+
+def on_user_changed(sender, instance, **kwargs) -> None:
+    """Drop the cached row of a user who was saved or deleted (connected in AccountsConfig)."""
+    from .services import user_cache_forget
+
+    user_cache_forget(instance.pk)

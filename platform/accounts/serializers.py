@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.core.files.storage import FileSystemStorage
 from django.db.models.fields.files import FieldFile
 from django.urls import NoReverseMatch, reverse
+from django.utils.encoding import filepath_to_uri
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -18,7 +20,13 @@ def file_url(value: FieldFile | None) -> str | None:
     """Return the public URL of a stored file, or None when there is none."""
     if not value:
         return None
-    return value.storage.url(value.name)
+    storage = value.storage
+    if type(storage) is FileSystemStorage:
+        # What FileSystemStorage.url() returns for the names this site stores, without the
+        # urljoin() that made URLs the costliest part of a feed page. Other storages (S3,
+        # with signed URLs) are always asked.
+        return storage.base_url + filepath_to_uri(value.name)
+    return storage.url(value.name)
 
 
 class PathTemplate:

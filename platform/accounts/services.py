@@ -17,10 +17,31 @@ from .models import Block, Follow, Notification, User
 from .validators import validate_birth_date, validate_handle
 
 
-def _relations_changed(*user_ids: int) -> None:
-    """Drop the cached follow and block sets of these users once the transaction commits."""
-    keys = [f"{kind}:{uid}" for uid in user_ids for kind in ("followees", "hidden")]
+def user_cache_key(user_id: int) -> str:
+    """Return the cache key of the user row that authentication reuses between requests."""
+    return f"auth-user:{user_id}"
+
+
+def _forget(keys: list[str]) -> None:
+    """Drop cache keys now and again on commit, so a request that re-reads meanwhile can't keep old data."""
+    cache.delete_many(keys)
     transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def user_cache_forget(*user_ids: int) -> None:
+    """Drop the cached rows of these users."""
+    _forget([user_cache_key(uid) for uid in user_ids])
+
+
+def user_counts_add(*, user_id: int, **deltas: int) -> None:
+    """Add `deltas` to a person's counters in the database, so concurrent changes all count."""
+    User.objects.filter(pk=user_id).update(**{name: F(name) + delta for name, delta in deltas.items()})
+    user_cache_forget(user_id)
+
+
+def _relations_changed(*user_ids: int) -> None:
+    """Drop the cached follow and block sets of these users."""
+    _forget([f"{kind}:{uid}" for uid in user_ids for kind in ("followees", "hidden")])
 
 
 def user_signup(
@@ -127,8 +148,8 @@ def follow_create(*, follower: User, followee: User) -> bool:
             Follow.objects.create(follower=follower, followee=followee)
     except IntegrityError:
         return False
-    User.objects.filter(pk=follower.pk).update(following_count=F("following_count") + 1)
-    User.objects.filter(pk=followee.pk).update(follower_count=F("follower_count") + 1)
+    user_counts_add(user_id=follower.pk, following_count=1)
+    user_counts_add(user_id=followee.pk, follower_count=1)
     notification_create(recipient=followee, actor=follower, verb=Notification.Verb.FOLLOW)
     _relations_changed(follower.pk)
     return True
@@ -140,8 +161,8 @@ def follow_delete(*, follower: User, followee: User) -> bool:
     deleted, _rows = Follow.objects.filter(follower=follower, followee=followee).delete()
     if not deleted:
         return False
-    User.objects.filter(pk=follower.pk).update(following_count=F("following_count") - 1)
-    User.objects.filter(pk=followee.pk).update(follower_count=F("follower_count") - 1)
+    user_counts_add(user_id=follower.pk, following_count=-1)
+    user_counts_add(user_id=followee.pk, follower_count=-1)
     _relations_changed(follower.pk)
     return True
 

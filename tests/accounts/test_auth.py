@@ -39,3 +39,33 @@ def test_one_address_failing_on_many_handles_is_locked(settings):
         authenticate(_request(ip="192.0.2.1"), username=f"nobody{n}", password="x")
     assert authenticate(_request(ip="192.0.2.1"), username="victim", password=PASSWORD) is None
     assert authenticate(_request(ip="192.0.2.2"), username="victim", password=PASSWORD) is not None
+
+
+def test_session_user_is_cached_and_dropped_when_it_changes(client, django_assert_num_queries, django_capture_on_commit_callbacks):
+    from accounts.auth_backends import HandleBackend
+
+    user = UserFactory(handle="cached")
+    backend = HandleBackend()
+    assert backend.get_user(user.pk) == user
+    with django_assert_num_queries(0):
+        assert backend.get_user(user.pk).handle == "cached"
+    with django_capture_on_commit_callbacks(execute=True):
+        user.display_name = "Renamed"
+        user.save(update_fields=["display_name"])
+    assert backend.get_user(user.pk).display_name == "Renamed"
+    with django_capture_on_commit_callbacks(execute=True):
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    assert backend.get_user(user.pk) is None
+
+
+def test_counter_updates_drop_the_cached_user(django_capture_on_commit_callbacks):
+    from accounts.auth_backends import HandleBackend
+    from accounts.services import follow_create
+
+    user, other = UserFactory(), UserFactory()
+    backend = HandleBackend()
+    assert backend.get_user(user.pk).following_count == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        follow_create(follower=user, followee=other)
+    assert backend.get_user(user.pk).following_count == 1

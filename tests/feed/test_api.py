@@ -505,3 +505,13 @@ def test_writes_are_throttled_but_reads_are_not(auth_client, monkeypatch):
     _assert_error(auth_client.post(path), 429, "throttled")
     for _ in range(3):
         assert auth_client.get(f"/api/v1/posts/{post.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_media_urls_match_what_the_storage_itself_would_give():
+    from accounts.serializers import file_url
+
+    post = PostFactory()
+    for field in (post.video, post.poster):
+        assert file_url(field) == field.storage.url(field.name)
+    assert file_url(post.author.avatar) is None

@@ -106,7 +106,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "reel"),
         }
@@ -242,6 +242,20 @@ FEED_FOLLOW_BOOST = 2.0  # in units of the hot score: a followed author counts a
 COMMENT_MAX_LENGTH = 1000
 CAPTION_MAX_LENGTH = 500
 MINIMUM_AGE = 13
+
+# --- Moderation: media checks, by dotted path or {"NAME": path, "OPTIONS": {...}}.
+# A check that is missing or fails sends the item to review: moderation fails closed.
+MODERATION_MEDIA_CHECKS = [
+    "moderation.media.checks.FaceDetection",
+    "moderation.media.checks.ProtectedMediaMatch",
+    "moderation.media.checks.FaceBankMatch",
+    "moderation.media.checks.AgeEstimate",
+    "moderation.media.checks.NudityDetection",
+]
+MODERATION_MEDIA_SAMPLE_FPS = float(os.environ.get("MODERATION_MEDIA_SAMPLE_FPS", "1.0"))
+MODERATION_MEDIA_MAX_FRAMES = int(os.environ.get("MODERATION_MEDIA_MAX_FRAMES", "48"))
+MODERATION_MEDIA_BANK_FPS = 1.0
+MODERATION_MEDIA_BANK_MAX_FRAMES = 300
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,111 @@
+"""Web pages of the feed: For you, Following, a video's own page, and the videos on profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.models import User
+from accounts.selectors import following_list, is_following
+
+from .models import Post
+from .selectors import (
+    InvalidCursor,
+    Page,
+    comments_page,
+    feed_following,
+    feed_for_you,
+    post_get,
+    profile_posts,
+)
+from .services import comment_create
+
+PROFILE_GRID_SIZE = 18
+# The feed page tells its script whom the viewer follows, to draw the follow buttons.
+FOLLOWED_HANDLES_MAX = 5000
+
+
+def _followed_handles(user: User) -> list[str]:
+    if not user.is_authenticated:
+        return []
+    return list(following_list(user=user).values_list("handle", flat=True)[:FOLLOWED_HANDLES_MAX])
+
+
+def _first_page(selector: Callable[..., Page], cursor: str | None, **kwargs: Any) -> Page:
+    """Return the page at `cursor`, or the first one when the cursor is not valid."""
+    try:
+        return selector(cursor=cursor, **kwargs)
+    except InvalidCursor:
+        return selector(**kwargs)
+
+
+def _feed(request: HttpRequest, *, selector: Callable[..., Page], tab: str, api_path: str) -> HttpResponse:
+    page = _first_page(selector, request.GET.get("cursor") or None, viewer=request.user)
+    return render(
+        request,
+        "feed/feed.html",
+        {"page": page, "tab": tab, "api_path": api_path, "followed_handles": _followed_handles(request.user)},
+    )
+
+
+@require_safe
+def for_you(request: HttpRequest) -> HttpResponse:
+    """The For you feed: everyone's videos, ranked."""
+    return _feed(request, selector=feed_for_you, tab="for_you", api_path="feed/for-you/")
+
+
+@login_required
+@require_safe
+def following(request: HttpRequest) -> HttpResponse:
+    """The Following feed: videos of the people the viewer follows, newest first."""
+    return _feed(request, selector=feed_following, tab="following", api_path="feed/following/")
+
+
+@require_safe
+def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
+    """One video with its comments; the address people share."""
+    post = post_get(post_id=post_id, viewer=request.user)
+    if post is None:
+        raise Http404
+    comments = comments_page(post=post, viewer=request.user) if post.is_published else Page(items=[])
+    following = is_following(follower=request.user, followee=post.author)
+    return render(
+        request,
+        "feed/post.html",
+        {
+            "post": post,
+            "comments": comments,
+            "following": following,
+            "followed_handles": [post.author.handle] if following else [],
+            "share_url": request.build_absolute_uri(post.get_absolute_url()),
+            "poster_url": request.build_absolute_uri(post.poster.url),
+            "video_url": request.build_absolute_uri(post.video.url),
+        },
+    )
+
+
+@login_required
+@require_POST
+def comment_create_view(request: HttpRequest, post_id: int) -> HttpResponse:
+    """Add a comment from the form of a video's page (the script uses the API instead)."""
+    try:
+        comment_create(author=request.user, post_id=post_id, body=request.POST.get("body", ""))
+    except Post.DoesNotExist:
+        raise Http404 from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(reverse("feed:post", kwargs={"post_id": post_id}) + "#post-comments-title")
+
+
+def profile_videos(sender: type, *, person: User, viewer: User, cursor: str | None = None, **kwargs: Any) -> dict:
+    """Add the person's published videos to their profile page (receives `profile_shown`)."""
+    page = _first_page(profile_posts, cursor, author=person, viewer=viewer, limit=PROFILE_GRID_SIZE)
+    return {"posts": page.items, "posts_next": page.next_cursor}
