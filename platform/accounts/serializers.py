@@ -21,7 +21,7 @@ def file_url(value: FieldFile | None) -> str | None:
     if not value:
         return None
     storage = value.storage
-    if type(storage) is FileSystemStorage:
+    if storage.__class__ is FileSystemStorage:  # __class__ sees through the lazy default storage
         # What FileSystemStorage.url() returns for the names this site stores, without the
         # urljoin() that made URLs the costliest part of a feed page. Other storages (S3,
         # with signed URLs) are always asked.

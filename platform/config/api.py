@@ -10,13 +10,12 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.throttling import WriteRateThrottle
 from feed.selectors import InvalidCursor
 
 
@@ -26,15 +25,6 @@ class InvalidCursorError(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = _("This cursor is not valid.")
     default_code = "invalid_cursor"
-
-
-class WriteRateThrottle(ScopedRateThrottle):
-    """Throttle the unsafe methods of a view by its `throttle_scope`; reads pass freely."""
-
-    def allow_request(self, request, view) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
-        return super().allow_request(request, view)
 
 
 class ErrorDetailSerializer(serializers.Serializer):
