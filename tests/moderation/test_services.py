@@ -1,0 +1,60 @@
+"""text_check: the service other apps call, and the input it refuses."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from moderation.policy import Decision, Verdict
+from moderation.services import MAX_TEXT_LENGTH, text_check
+
+
+def test_text_check_returns_the_verdict():
+    verdict = text_check(text="Darth Vader playing the violin", context="prompt")
+    assert isinstance(verdict, Verdict)
+    assert verdict.decision is Decision.BLOCK
+    assert verdict.rule_ids == ("cr:darth-vader",)
+
+
+@pytest.mark.parametrize("context", ["prompt", "caption", "comment"])
+def test_text_check_accepts_each_kind_of_text(context):
+    assert text_check(text="un chat qui dort", context=context).decision is Decision.ALLOW
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t\n"])
+def test_an_empty_text_is_refused(text):
+    with pytest.raises(ValidationError) as error:
+        text_check(text=text, context="prompt")
+    assert error.value.code == "empty"
+
+
+def test_a_text_at_the_limit_is_checked_and_one_past_it_is_refused():
+    assert text_check(text="a" * MAX_TEXT_LENGTH, context="prompt").decision is Decision.ALLOW
+    with pytest.raises(ValidationError) as error:
+        text_check(text="a" * (MAX_TEXT_LENGTH + 1), context="prompt")
+    assert error.value.code == "too_long"
+    assert "5001" in error.value.messages[0] and "5000" in error.value.messages[0]
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\r", "\ud800"])
+def test_control_characters_are_refused(char):
+    with pytest.raises(ValidationError) as error:
+        text_check(text=f"un chat{char}", context="prompt")
+    assert error.value.code == "control_character"
+    assert "position 7" in error.value.messages[0]
+
+
+def test_newlines_tabs_and_browser_line_endings_are_accepted():
+    verdict = text_check(text="Ligne un\r\nligne deux\tavec Pikachu\n", context="caption")
+    assert verdict.rule_ids == ("cr:pikachu",)
+
+
+def test_a_non_string_is_refused():
+    with pytest.raises(ValidationError) as error:
+        text_check(text=None, context="prompt")
+    assert error.value.code == "invalid"
+
+
+def test_an_unknown_context_is_a_programming_error():
+    with pytest.raises(ValueError, match="context"):
+        text_check(text="un chat", context="bio")
