@@ -277,8 +277,10 @@ def feed_following(*, viewer: User, cursor: str | None = None, limit: int | None
     return Page(items=items, next_cursor=next_cursor)
 
 
-def _time_page(qs: QuerySet[Post], *, kind: str, cursor: str | None, limit: int | None) -> Page:
-    """Return a page of `qs` newest first, cut by (published_at, id)."""
+def _time_page(
+    qs: QuerySet, *, kind: str, cursor: str | None, limit: int | None, field: str = "published_at"
+) -> Page:
+    """Return a page of `qs` newest first, cut by (`field`, id)."""
     limit = page_size(limit)
     after = cursor_decode(kind, cursor)
     if after is not None:
@@ -286,13 +288,13 @@ def _time_page(qs: QuerySet[Post], *, kind: str, cursor: str | None, limit: int 
             at = dt.datetime.fromisoformat(after["t"])
         except (KeyError, TypeError, ValueError):
             raise InvalidCursor("This cursor is not valid.") from None
-        qs = _below(qs, "published_at", at, after["i"])
-    rows = list(qs.order_by("-published_at", "-id")[: limit + 1])
-    items, more = rows[:limit], len(rows) > limit
+        qs = _below(qs, field, at, after["i"])
+    rows = list(qs.order_by(f"-{field}", "-id")[: limit + 1])
+    items = rows[:limit]
     next_cursor = None
-    if more:
+    if len(rows) > limit:
         last = items[-1]
-        next_cursor = cursor_encode(kind, t=last.published_at.isoformat(), i=last.pk)
+        next_cursor = cursor_encode(kind, t=getattr(last, field).isoformat(), i=last.pk)
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -304,25 +306,11 @@ def profile_posts(*, author: User, viewer: User | None, cursor: str | None = Non
 
 def comments_page(*, post: Post, viewer: User | None, cursor: str | None = None, limit: int | None = None) -> Page:
     """Return a page of comments under `post`, newest first, without those of hidden people."""
-    limit = page_size(limit)
-    after = cursor_decode(f"comments:{post.pk}", cursor)
     qs = Comment.objects.filter(post=post).select_related("author")
     hidden = hidden_author_ids(user=viewer)
     if hidden:
         qs = qs.exclude(author_id__in=hidden)
-    if after is not None:
-        try:
-            at = dt.datetime.fromisoformat(after["t"])
-        except (KeyError, TypeError, ValueError):
-            raise InvalidCursor("This cursor is not valid.") from None
-        qs = _below(qs, "created_at", at, after["i"])
-    rows = list(qs.order_by("-created_at", "-id")[: limit + 1])
-    items, more = rows[:limit], len(rows) > limit
-    next_cursor = None
-    if more:
-        last = items[-1]
-        next_cursor = cursor_encode(f"comments:{post.pk}", t=last.created_at.isoformat(), i=last.pk)
-    return Page(items=items, next_cursor=next_cursor)
+    return _time_page(qs, kind=f"comments:{post.pk}", cursor=cursor, limit=limit, field="created_at")
 
 
 def comment_get(*, comment_id: int, viewer: User | None) -> Comment | None:

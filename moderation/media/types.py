@@ -9,25 +9,8 @@ from typing import Any
 
 import numpy as np
 
-
-class Decision(StrEnum):
-    """What happens to the media; later members are stricter."""
-
-    ALLOW = "allow"
-    REVIEW = "review"
-    BLOCK = "block"
-
-    @property
-    def severity(self) -> int:
-        return _SEVERITY[self]
-
-    @classmethod
-    def strictest(cls, decisions: list[Decision] | tuple[Decision, ...]) -> Decision:
-        """Return the strictest of `decisions`, or allow when there are none."""
-        return max(decisions, key=lambda d: d.severity, default=cls.ALLOW)
-
-
-_SEVERITY = {Decision.ALLOW: 0, Decision.REVIEW: 1, Decision.BLOCK: 2}
+# One decision type for the whole policy: text and media verdicts combine.
+from moderation.policy.verdict import Decision
 
 
 class Category(StrEnum):

@@ -8,7 +8,7 @@ from typing import Any
 
 
 class Decision(enum.StrEnum):
-    """What happens to the text."""
+    """What happens to a text or a piece of media; later members are stricter."""
 
     ALLOW = "allow"
     REVIEW = "review"
@@ -17,6 +17,11 @@ class Decision(enum.StrEnum):
     @property
     def severity(self) -> int:
         return _SEVERITY[self]
+
+    @classmethod
+    def strictest(cls, decisions: list[Decision] | tuple[Decision, ...]) -> Decision:
+        """Return the strictest of `decisions`, or allow when there are none."""
+        return max(decisions, key=lambda d: d.severity, default=cls.ALLOW)
 
 
 _SEVERITY = {Decision.ALLOW: 0, Decision.REVIEW: 1, Decision.BLOCK: 2}
