@@ -92,9 +92,12 @@ def test_like_shows_at_once_and_persists(page):
     expect(like).to_have_attribute("aria-pressed", "true")
     expect(_slide(page).locator('[data-el="like-count"]')).to_have_text("1")
     assert Like.objects.filter(user=fan, post=post).exists()
-    like.click()
-    expect(like).to_have_attribute("aria-pressed", "false")
-    expect(_slide(page).locator('[data-el="like-count"]')).to_have_text("0")
+    # Wait for the server's answer: a reload straight after the click could cancel it.
+    with page.expect_response(lambda r: r.url.endswith(f"/posts/{post.pk}/like/")) as answer:
+        like.click()
+        expect(like).to_have_attribute("aria-pressed", "false")
+        expect(_slide(page).locator('[data-el="like-count"]')).to_have_text("0")
+    assert answer.value.ok
     page.reload()
     expect(_slide(page).locator('[data-el="like"]')).to_have_attribute("aria-pressed", "false")
 
@@ -130,8 +133,10 @@ def test_comment_appears_in_the_drawer_and_can_be_deleted(page, screenshots):
     expect(sheet.locator(".comment__body").first).to_have_text(text)
     mine = sheet.locator("[data-comment]").filter(has_text=text)
     expect(sheet.locator("[data-comment]").filter(has_text="Author was here").get_by_role("button")).to_have_count(0)
-    mine.get_by_role("button", name="Delete comment").click()
-    expect(mine).to_have_count(0)
+    with page.expect_response(lambda r: "/api/v1/comments/" in r.url) as answer:
+        mine.get_by_role("button", name="Delete comment").click()
+        expect(mine).to_have_count(0)
+    assert answer.value.ok
     expect(_slide(page).locator('[data-el="comment-count"]')).to_have_text("1")
     assert not Comment.objects.filter(author=reader).exists()
 
@@ -154,9 +159,11 @@ def test_follow_from_the_feed_then_unfollow_on_the_profile(page):
     button = page.locator(".profile [data-follow-button]")
     expect(button).to_have_text("Following")
     assert Follow.objects.filter(follower=fan, followee=author).exists()
-    button.click()
-    expect(button).to_have_text("Follow")
-    expect(followers).to_have_text("0")
+    with page.expect_response(lambda r: "/follow/" in r.url) as answer:
+        button.click()
+        expect(button).to_have_text("Follow")
+        expect(followers).to_have_text("0")
+    assert answer.value.status < 400
     page.reload()
     expect(page.locator("[data-follower-count]")).to_have_text("0")
     expect(page.locator(".profile [data-follow-button]")).to_have_text("Follow")
