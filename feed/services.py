@@ -1,7 +1,8 @@
-"""Writes in the feed: publishing posts, likes and comments, with exact counts."""
+"""Writes in the feed: the moderation gate, publishing posts, likes and comments, with exact counts."""
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -17,8 +18,13 @@ from django.utils.translation import gettext as _
 from accounts.models import Notification, User
 from accounts.selectors import hidden_author_ids
 from accounts.services import notification_create, user_counts_add
+from moderation.media import MediaContext, media_check_file
+from moderation.selectors import protected_media_get
+from moderation.services import case_open, evidence_from_verdicts, refusal_message, text_check
 
 from .models import Comment, Like, Post
+
+logger = logging.getLogger(__name__)
 
 # One unit of rank score is worth 12.5 hours of freshness (45,000 s) or ten times the engagement.
 FRESHNESS_SECONDS = 45_000.0
@@ -86,6 +92,67 @@ def post_create(
     post.save()
     if publish:
         post_publish(post=post)
+    return post
+
+
+def _text_verdict(*, text: str, context: str, field: str):
+    """Return the text policy's verdict on `text`; refuse it, naming the category and rule, if blocked."""
+    try:
+        verdict = text_check(text=text, context=context)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
+    if verdict.decision == "block":
+        hit = next(h for h in verdict.rules if h.action == "block")
+        what = _("This caption") if context == "caption" else _("This comment")
+        raise ValidationError(
+            {field: [refusal_message(what=what, category=hit.category, rule=hit.rule)]}, code="blocked"
+        )
+    return verdict
+
+
+def post_submit(
+    *,
+    author: User,
+    video: File,
+    poster: File,
+    duration: float,
+    width: int,
+    height: int,
+    caption: str = "",
+    remix_of: Post | None = None,
+) -> Post:
+    """Post a video through moderation: the caption and the sampled frames are checked.
+
+    Allowed: published at once. Review: kept out of the feeds, and a held-post case waits for
+    a moderator. Blocked: ValidationError naming the category and the rule; nothing is created.
+    A person's first MODERATION_HOLD_FIRST_POSTS posts always wait for a moderator.
+    """
+    caption = _clean_caption(caption)
+    text_verdict = _text_verdict(text=caption, context="caption", field="caption") if caption else None
+    media_verdict = media_check_file(
+        path=video, context=MediaContext(source="post", subject=f"accounts.user:{author.pk}", user_id=author.pk)
+    )
+    video.seek(0)
+    if media_verdict.decision == "block":
+        finding = next(f for f in media_verdict.findings if f.action == "block")
+        raise ValidationError(
+            {"video": [refusal_message(what=_("This video"), category=finding.category, rule=finding.rule)]},
+            code="blocked",
+        )
+    hold_first = int(getattr(settings, "MODERATION_HOLD_FIRST_POSTS", 0))
+    new_account = hold_first > 0 and Post.objects.filter(author=author).count() < hold_first
+    held = new_account or media_verdict.decision == "review" or (
+        text_verdict is not None and text_verdict.decision == "review"
+    )
+    with transaction.atomic():
+        post = post_create(
+            author=author, video=video, poster=poster, duration=duration, width=width, height=height,
+            caption=caption, remix_of=remix_of, publish=not held,
+        )
+        if held:
+            evidence, categories = evidence_from_verdicts(text=text_verdict, media=media_verdict)
+            evidence["new_account"] = new_account
+            case_open(kind="held_post", subject=post, evidence=evidence, categories=categories, owner=author)
     return post
 
 
@@ -186,10 +253,18 @@ def comment_clean(body: str) -> str:
 
 @transaction.atomic
 def comment_create(*, author: User, post_id: int, body: str) -> Comment:
-    """Add a comment under a published post the author can see."""
+    """Add a comment under a published post the author can see.
+
+    The text policy checks the body: blocked, it is refused with the category and the rule; to
+    review, it is posted and a flagged-comment case asks a moderator whether it may stay.
+    """
     body = comment_clean(body)
     post = _post_for_interaction(post_id=post_id, user=author)
+    verdict = _text_verdict(text=body, context="comment", field="body")
     comment = Comment.objects.create(post=post, author=author, body=body)
+    if verdict.decision == "review":
+        evidence, categories = evidence_from_verdicts(text=verdict)
+        case_open(kind="flagged_comment", subject=comment, evidence=evidence, categories=categories, owner=author)
     _counts_changed(post.pk, comment_count=1)
     notification_create(
         recipient=post.author, actor=author, verb=Notification.Verb.COMMENT, target=post
@@ -219,3 +294,78 @@ def post_counts_reconcile(*, post_id: int) -> dict[str, int] | None:
     Post.objects.filter(pk=post_id).update(**counts)
     Post.objects.filter(pk=post_id, state=Post.State.PUBLISHED).update(rank_score=_rank_expression())
     return counts
+
+
+@transaction.atomic
+def comment_remove(*, comment: Comment) -> None:
+    """Take down a comment that moderation refused."""
+    deleted, _rows = Comment.objects.filter(pk=comment.pk).delete()
+    if deleted:
+        _counts_changed(comment.post_id, comment_count=-1)
+
+
+# --- What the feed does when moderation decides
+
+# Kinds of case whose approval lets a post into the feeds.
+_PUBLISHING_KINDS = frozenset({"held_post", "flagged_media", "appeal"})
+
+
+def case_decided_receiver(sender, *, case, decision, **kwargs) -> None:
+    """Publish, take down or restore the post or comment a moderator decided about."""
+    if decision.action not in ("approve", "reject"):
+        return
+    model = case.subject_type.model_class()
+    approved = decision.action == "approve"
+    if model is Post:
+        post = Post.objects.filter(pk=case.subject_id).first()
+        if post is None:
+            return
+        if approved and case.kind in _PUBLISHING_KINDS:
+            post_publish(post=post)
+        elif not approved and case.kind != "appeal" and post.state != Post.State.REMOVED:
+            post_unpublish(post=post, state=Post.State.REMOVED)
+    elif model is Comment and not approved and case.kind != "appeal":
+        comment = Comment.objects.filter(pk=case.subject_id).first()
+        if comment is not None:
+            comment_remove(comment=comment)
+
+
+def bank_entry_added_receiver(sender, *, entry, **kwargs) -> None:
+    """Have the worker recheck published videos against a new protected-media entry."""
+    from .tasks import posts_recheck_against_bank_task
+
+    posts_recheck_against_bank_task.delay(entry.pk)
+
+
+def posts_recheck_against_bank(*, entry_id: int) -> int:
+    """Recheck published videos against bank entry `entry_id`; send matches back to review.
+
+    Return how many posts were sent back.
+    """
+    entry = protected_media_get(entry_id=entry_id)
+    if entry is None:
+        return 0
+    rule = f"media:pdq:{entry.pk}"
+    sent_back = 0
+    for post in Post.objects.published().only("pk", "author_id", "video", "state").iterator():
+        try:
+            with post.video.open("rb") as video:
+                verdict = media_check_file(
+                    path=video,
+                    context=MediaContext(source="recheck", subject=f"feed.post:{post.pk}", user_id=post.author_id),
+                    checks=["moderation.media.checks.ProtectedMediaMatch"],
+                )
+        except OSError:
+            logger.exception("cannot read the video of post %s to recheck it", post.pk)
+            continue
+        matches = [f for f in verdict.findings if f.rule == rule and f.action != "allow"]
+        if not matches:
+            continue
+        with transaction.atomic():
+            post_unpublish(post=post, state=Post.State.PENDING_REVIEW)
+            evidence, categories = evidence_from_verdicts(media=verdict)
+            evidence["bank_entry"] = {"id": entry.pk, "label": entry.label, "category": entry.category}
+            case_open(kind="flagged_media", subject=post, evidence=evidence, categories=categories)
+        sent_back += 1
+    return sent_back
+

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .media.bank import BankError, protected_media_analyse, protected_media_fill
-from .models import ProtectedMedia
+from .models import Case, Decision, ProtectedMedia, Report
 
 
 class ProtectedMediaAddForm(forms.ModelForm):
@@ -90,3 +90,64 @@ class ProtectedMediaAdmin(admin.ModelAdmin):
 
     def _report(self, request, count: int) -> None:
         self.message_user(request, ngettext("%d entry changed.", "%d entries changed.", count) % count)
+
+
+class DecisionInline(admin.TabularInline):
+    model = Decision
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "moderator", "action", "note", "policy_version"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReportInline(admin.TabularInline):
+    model = Report
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "reporter", "reason", "text"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "subject_type", "subject_id", "priority", "state", "outcome", "report_count", "created_at"]
+    list_filter = ["kind", "state", "outcome"]
+    ordering = ["-priority", "created_at", "id"]
+    readonly_fields = [
+        "kind", "subject_type", "subject_id", "subject_owner", "evidence", "categories", "priority", "state",
+        "outcome", "report_count", "parent", "message", "claimed_by", "claimed_at", "created_at", "decided_at",
+    ]
+    inlines = [ReportInline, DecisionInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    """The audit log: read only."""
+
+    list_display = ["created_at", "case", "moderator", "action", "policy_version"]
+    list_filter = ["action"]
+    readonly_fields = ["case", "moderator", "action", "note", "policy_version", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

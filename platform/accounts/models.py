@@ -137,6 +137,10 @@ class Notification(models.Model):
         FOLLOW = "follow", _("followed you")
         LIKE = "like", _("liked your video")
         COMMENT = "comment", _("commented on your video")
+        MODERATION_APPROVED = "moderation_approved", _("approved what you posted after review")
+        MODERATION_REJECTED = "moderation_rejected", _("removed what you posted after review")
+        REPORT_UPHELD = "report_upheld", _("acted on your report")
+        REPORT_DISMISSED = "report_dismissed", _("reviewed your report and took no action")
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", null=True)

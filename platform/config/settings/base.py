@@ -256,6 +256,10 @@ MODERATION_MEDIA_SAMPLE_FPS = float(os.environ.get("MODERATION_MEDIA_SAMPLE_FPS"
 MODERATION_MEDIA_MAX_FRAMES = int(os.environ.get("MODERATION_MEDIA_MAX_FRAMES", "48"))
 MODERATION_MEDIA_BANK_FPS = 1.0
 MODERATION_MEDIA_BANK_MAX_FRAMES = 300
+# Hold a new account's first N posts for review whatever their verdict (0: none).
+MODERATION_HOLD_FIRST_POSTS = int(os.environ.get("MODERATION_HOLD_FIRST_POSTS", "0"))
+# How long a moderator's claim on a case lasts before someone else may take it over.
+MODERATION_CLAIM_MINUTES = int(os.environ.get("MODERATION_CLAIM_MINUTES", "15"))
 
 LOGGING = {
     "version": 1,
