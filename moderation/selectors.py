@@ -49,3 +49,15 @@ def case_of_owner(*, case_id: int, user: User) -> Case | None:
 def protected_media_get(*, entry_id: int) -> ProtectedMedia | None:
     """Return the active bank entry `entry_id`, or None."""
     return ProtectedMedia.objects.filter(pk=entry_id, active=True).first()
+
+
+def appealable_cases_of(*, user: User) -> QuerySet[Case]:
+    """Return the decisions against something of `user`'s that removed or refused it, newest first,
+    with the appeal made of each, if any."""
+    return (
+        Case.objects.filter(subject_owner=user, state=Case.State.DECIDED, outcome=Case.Outcome.REJECTED)
+        .exclude(kind=Case.Kind.APPEAL)
+        .select_related("subject_type")
+        .prefetch_related(Prefetch("appeals", queryset=Case.objects.order_by("created_at", "id")))
+        .order_by("-decided_at", "-id")
+    )

@@ -393,6 +393,9 @@
       time.textContent = comment.created_at ? timeAgo(new Date(comment.created_at)) : "";
       item.querySelector('[data-el="body"]').textContent = comment.body;
       if (!comment.can_delete) item.querySelector('[data-el="delete"]')?.remove();
+      const report = item.querySelector('[data-el="report"]');
+      if (report && (!isAuthenticated || author.handle === body.dataset.handle)) report.remove();
+      else if (report) report.href = report.dataset.reportBase.replace(/\/0\/$/, `/${comment.id}/`);
       return item;
     }
 
@@ -692,6 +695,8 @@
       slide.dataset.shareUrl = post.share_url || post.url;
       slide.dataset.caption = post.caption || "";
       slide.dataset.handle = handle;
+      const report = part(slide, "report");
+      if (report) report.href = report.dataset.reportBase.replace(/\/0\/$/, `/${post.id}/`);
       slide.setAttribute("aria-label", fill(gettext("Video by %(name)s"), { name }));
       if (post.state && post.state !== "published") slide.classList.add("slide--draft");
 

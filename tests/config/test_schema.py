@@ -31,6 +31,13 @@ EXPECTED_PATHS = {
     "/api/v1/auth/token/": {"post", "delete"},
     "/api/v1/notifications/": {"get"},
     "/api/v1/notifications/read/": {"post"},
+    "/api/v1/reports/": {"get", "post"},
+    "/api/v1/appeals/": {"get", "post"},
+    "/api/v1/moderation/cases/": {"get"},
+    "/api/v1/moderation/cases/decide/": {"post"},
+    "/api/v1/moderation/cases/{case_id}/": {"get"},
+    "/api/v1/moderation/cases/{case_id}/claim/": {"post"},
+    "/api/v1/moderation/cases/{case_id}/decide/": {"post"},
 }
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
