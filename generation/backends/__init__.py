@@ -1,0 +1,27 @@
+"""Video backends: one small interface, the implementation picked by GENERATION_BACKEND."""
+
+from .base import (
+    BackendConfigurationError,
+    RenderCancelled,
+    RenderMode,
+    RenderRequest,
+    RenderResult,
+    VideoBackend,
+    backend_get,
+    backend_reset,
+    frames_for_duration,
+    is_valid_frame_count,
+)
+
+__all__ = [
+    "BackendConfigurationError",
+    "RenderCancelled",
+    "RenderMode",
+    "RenderRequest",
+    "RenderResult",
+    "VideoBackend",
+    "backend_get",
+    "backend_reset",
+    "frames_for_duration",
+    "is_valid_frame_count",
+]
