@@ -12,9 +12,12 @@ class FeedConfig(AppConfig):
         from moderation.signals import bank_entry_added, case_decided
 
         from .selectors import comment_get, post_get
-        from .services import bank_entry_added_receiver, case_decided_receiver
+        from generation.services import post_source_register
+
+        from .services import bank_entry_added_receiver, case_decided_receiver, post_source
         from .views import profile_videos
 
+        post_source_register(post_source)
         profile_shown.connect(profile_videos, dispatch_uid="feed.profile_videos")
         case_decided.connect(case_decided_receiver, dispatch_uid="feed.case_decided")
         bank_entry_added.connect(bank_entry_added_receiver, dispatch_uid="feed.bank_entry_added")

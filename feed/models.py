@@ -44,6 +44,10 @@ class Post(models.Model):
     remix_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="remixes"
     )
+    # The generation job that made the video (its draft, provenance and parameters).
+    job = models.ForeignKey(
+        "generation.GenerationJob", on_delete=models.SET_NULL, null=True, blank=True, related_name="posts"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
     like_count = models.PositiveIntegerField(default=0)

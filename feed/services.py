@@ -18,11 +18,15 @@ from django.utils.translation import gettext as _
 from accounts.models import Notification, User
 from accounts.selectors import hidden_author_ids
 from accounts.services import notification_create, user_counts_add
+from generation.models import GenerationJob
+from generation.selectors import draft_get
+from generation.services import PostSource
 from moderation.media import MediaContext, media_check_file
 from moderation.selectors import protected_media_get
 from moderation.services import case_open, evidence_from_verdicts, refusal_message, text_check
 
 from .models import Comment, Like, Post
+from .selectors import post_get
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +80,7 @@ def post_create(
     caption: str = "",
     remix_of: Post | None = None,
     publish: bool = True,
+    job: GenerationJob | None = None,
 ) -> Post:
     """Create a post from an encoded video and its poster; publish it at once if `publish`."""
     post = Post(
@@ -86,6 +91,7 @@ def post_create(
         height=height,
         video_size=video.size,
         remix_of=remix_of,
+        job=job,
     )
     post.video.save("video.mp4", video, save=False)
     post.poster.save("poster.jpg", poster, save=False)
@@ -154,6 +160,50 @@ def post_submit(
             evidence["new_account"] = new_account
             case_open(kind="held_post", subject=post, evidence=evidence, categories=categories, owner=author)
     return post
+
+
+def post_from_draft(*, author: User, job_id: Any, caption: str = "") -> Post:
+    """Post one of `author`'s drafts with a caption, through moderation's gate.
+
+    The draft's output frames were checked when it was made: allowed, the post is published
+    at once; flagged for review (or the caption is), it waits for a moderator. A blocked
+    caption is refused with its category and rule; nothing is created.
+    """
+    job = draft_get(job_id=job_id, owner=author)
+    if job is None:
+        raise ValidationError({"draft": [_("This draft does not exist or is not yours.")]})
+    caption = _clean_caption(caption)
+    text_verdict = _text_verdict(text=caption, context="caption", field="caption") if caption else None
+    hold_first = int(getattr(settings, "MODERATION_HOLD_FIRST_POSTS", 0))
+    new_account = hold_first > 0 and Post.objects.filter(author=author).count() < hold_first
+    media_review = job.review != GenerationJob.Review.ALLOW
+    held = new_account or media_review or (text_verdict is not None and text_verdict.decision == "review")
+    remix_of = Post.objects.filter(pk=job.source_post_id).first() if job.source_post_id else None
+    with transaction.atomic(), job.video.open("rb") as video, job.poster.open("rb") as poster:
+        post = post_create(
+            author=author, video=File(video), poster=File(poster), duration=job.video_duration,
+            width=job.width, height=job.height, caption=caption, remix_of=remix_of, publish=not held,
+            job=job,
+        )
+        if held:
+            evidence, categories = evidence_from_verdicts(text=text_verdict)
+            evidence["media"] = job.output_verdict
+            evidence["new_account"] = new_account
+            categories = sorted(
+                set(categories)
+                | {f.get("category") for f in (job.output_verdict or {}).get("findings", [])
+                   if f.get("action") != "allow"}
+            )
+            case_open(kind="held_post", subject=post, evidence=evidence, categories=categories, owner=author)
+    return post
+
+
+def post_source(*, post_id: int, viewer: User | None):
+    """Return what a remix of post `post_id` starts from, if `viewer` can see the post."""
+    post = post_get(post_id=post_id, viewer=viewer)
+    if post is None or post.state != Post.State.PUBLISHED or not post.video:
+        return None
+    return PostSource(post_id=post.pk, author=post.author, video_name=post.video.name, job_id=post.job_id)
 
 
 @transaction.atomic

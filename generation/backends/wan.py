@@ -37,7 +37,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 TOY_MODEL_ID = "reel/wan2.1-toy-random"
-TOY_MODEL_VERSION = "1"
+TOY_MODEL_VERSION = "2"
 TEXT_DIR = "text"
 EXTEND_DIR = "extend"
 MAX_SEQUENCE_LENGTH = 64
@@ -144,7 +144,7 @@ def build_toy_pipelines():
         "ffn_dim": 32,
         "cross_attn_norm": True,
         "qk_norm": "rms_norm_across_heads",
-        "rope_max_seq_len": 32,
+        "rope_max_seq_len": 1024,
     }
     torch.manual_seed(2)
     transformer = WanTransformer3DModel(num_layers=2, **common).eval()

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("accounts.api_urls")),
     path("", include("feed.api_urls")),
     path("", include("moderation.api_urls")),
+    path("", include("generation.api_urls")),
 ]

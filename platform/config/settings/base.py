@@ -233,6 +233,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Video work goes to the GPU workers' queue; everything else to the default one.
+CELERY_TASK_ROUTES = {"generation.*": {"queue": "gpu"}}
 CELERY_TASK_ALWAYS_EAGER = False
 
 # --- The feed
@@ -242,6 +244,40 @@ FEED_FOLLOW_BOOST = 2.0  # in units of the hot score: a followed author counts a
 COMMENT_MAX_LENGTH = 1000
 CAPTION_MAX_LENGTH = 500
 MINIMUM_AGE = 13
+
+# --- Generation: the video backend and what a creator may ask of it.
+GENERATION_BACKEND = os.environ.get("GENERATION_BACKEND", "generation.backends.wan.WanBackend")
+# A checkpoint directory laid out as the backend's save_pretrained() writes it; unset, the
+# backend builds the model's architecture at toy size in code (random weights, CPU, seconds).
+GENERATION_MODEL_DIR = os.environ.get("GENERATION_MODEL_DIR") or None
+GENERATION_DEVICE = os.environ.get("GENERATION_DEVICE", "auto")
+GENERATION_DTYPE = os.environ.get("GENERATION_DTYPE", "auto")
+GENERATION_CPU_THREADS = int(os.environ.get("GENERATION_CPU_THREADS", "1"))
+GENERATION_FPS = 16
+GENERATION_STEPS = int(os.environ.get("GENERATION_STEPS", "30" if GENERATION_MODEL_DIR else "4"))
+# Short side in pixels of each resolution tier; the long side follows the aspect ratio.
+GENERATION_TIERS = (
+    {"low": 320, "standard": 480, "high": 720}
+    if GENERATION_MODEL_DIR
+    else {"low": 64, "standard": 96, "high": 128}
+)
+# The longest clip one denoising pass makes; longer videos continue segment by segment.
+GENERATION_SEGMENT_FRAMES = 81
+GENERATION_MAX_DURATION = 20.0
+GENERATION_MAX_TOTAL_DURATION = 60.0  # a chain of extensions
+GENERATION_PROMPT_MAX_LENGTH = 1000
+GENERATION_MAX_SHOTS = 6
+GENERATION_DAILY_QUOTA = int(os.environ.get("GENERATION_DAILY_QUOTA", "20"))
+GENERATION_SOURCE_IMAGE_MAX_BYTES = 10 * 1024 * 1024
+GENERATION_SOURCE_IMAGE_MAX_PIXELS = 40_000_000
+# A worker renews its lease on a job while it works; a job whose lease is older is taken over.
+GENERATION_LEASE_SECONDS = int(os.environ.get("GENERATION_LEASE_SECONDS", "120"))
+GENERATION_TIME_LIMIT = int(os.environ.get("GENERATION_TIME_LIMIT", "1800"))
+# Progress is written to the job row (and pushed to the browser) at most this often.
+GENERATION_PROGRESS_INTERVAL = float(os.environ.get("GENERATION_PROGRESS_INTERVAL", "0.25"))
+# Where the platform's signing key and certificates for content credentials live.
+GENERATION_SIGNING_DIR = Path(os.environ.get("GENERATION_SIGNING_DIR", VAR_DIR / "signing"))
+GENERATION_PLATFORM_MARK = "reel"
 
 # --- Moderation: media checks, by dotted path or {"NAME": path, "OPTIONS": {...}}.
 # A check that is missing or fails sends the item to review: moderation fails closed.

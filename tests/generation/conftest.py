@@ -1,0 +1,31 @@
+"""Fixtures of the generation tests: jobs captured instead of sent, a toy-sized model."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _small_renders(settings, tmp_path):
+    """Render at the toy model's smallest size with few steps, and sign with test keys."""
+    settings.GENERATION_TIERS = {"low": 32, "standard": 48, "high": 64}
+    settings.GENERATION_STEPS = 2
+    settings.GENERATION_FPS = 8
+    settings.GENERATION_SEGMENT_FRAMES = 17
+    settings.GENERATION_PROGRESS_INTERVAL = 0.0
+    settings.GENERATION_SIGNING_DIR = tmp_path / "signing"
+
+
+@pytest.fixture
+def sent_jobs(monkeypatch):
+    """Record the jobs sent to the `gpu` queue instead of sending them to a broker."""
+    from generation.tasks import job_render
+
+    sent: list[int] = []
+
+    def apply_async(args=(), kwargs=None, **options):
+        assert options.get("queue") == "gpu"
+        sent.append(args[0])
+
+    monkeypatch.setattr(job_render, "apply_async", apply_async)
+    return sent

@@ -1,0 +1,281 @@
+"""Jobs from submission to draft through the real toy pipeline, and the rules on the way."""
+
+from __future__ import annotations
+
+import io
+
+import av
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from feed.models import Post
+from feed.services import post_from_draft
+from generation import provenance
+from generation.models import GeneratedVideo, GenerationJob
+from generation.runner import job_run
+from generation.selectors import draft_get, job_get
+from generation.services import job_cancel, job_regenerate, job_submit, quota_get
+from tests.factories import PostFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+
+def _probe(job: GenerationJob) -> tuple[int, int, int, float]:
+    with job.video.open("rb") as handle, av.open(handle) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        return frames, stream.codec_context.width, stream.codec_context.height, float(stream.average_rate)
+
+
+def _run(job: GenerationJob, django_capture_on_commit_callbacks, sent_jobs) -> GenerationJob:
+    assert job.pk in sent_jobs
+    assert job_run(job.pk) == GenerationJob.State.READY, GenerationJob.objects.get(pk=job.pk).error
+    return GenerationJob.objects.get(pk=job.pk)
+
+
+def _submit(django_capture_on_commit_callbacks, **kwargs) -> GenerationJob:
+    with django_capture_on_commit_callbacks(execute=True):
+        return job_submit(**kwargs)
+
+
+def test_text_job_makes_a_playable_private_draft(user, sent_jobs, django_capture_on_commit_callbacks):
+    job = _submit(django_capture_on_commit_callbacks, owner=user, prompt="a red fox in the snow, wide shot",
+                  duration=2, aspect_ratio="9:16", tier="low", style="film", seed=7)
+    assert job.state == GenerationJob.State.QUEUED and job.seed == 7
+    job = _run(job, django_capture_on_commit_callbacks, sent_jobs)
+    assert job.is_draft and job.review == "allow" and job.progress == 1.0
+    frames, width, height, fps = _probe(job)
+    assert (frames, width, height, fps) == (17, 32, 64, 8.0)
+    assert job.model_id and job.parameters["passes"][0]["seed"] == 7
+    assert "film" in job.parameters["passes"][0]["prompt"]
+    assert set(job.timings) >= {"queued", "render", "encode", "check", "total"}
+    # Provenance: in the file's metadata, in the registry, and in signed content credentials.
+    with job.video.open("rb") as handle:
+        data = handle.read()
+    path = job.video.path
+    assert provenance.read_metadata(path)["job_id"] == job.pk
+    assert job.provenance["c2pa"] is True and provenance.c2pa_read(path) is not None
+    assert GeneratedVideo.objects.get(job=job).frame_hashes
+    assert len(data) == job.video_size
+    # Private: nobody else finds it.
+    assert job_get(job_id=job.pk, viewer=UserFactory()) is None
+    assert draft_get(job_id=job.pk, owner=user) == job
+
+
+@pytest.mark.parametrize("ratio, size", [("16:9", (80, 48)), ("1:1", (48, 48))])
+def test_aspect_ratios(user, sent_jobs, django_capture_on_commit_callbacks, ratio, size):
+    job = _submit(django_capture_on_commit_callbacks, owner=user, prompt="waves", duration=1,
+                  aspect_ratio=ratio, tier="standard")
+    job = _run(job, django_capture_on_commit_callbacks, sent_jobs)
+    assert _probe(job)[1:3] == size
+
+
+def test_long_video_is_rendered_in_segments(user, sent_jobs, django_capture_on_commit_callbacks):
+    job = _submit(django_capture_on_commit_callbacks, owner=user, prompt="a long river", duration=5, tier="low")
+    job = _run(job, django_capture_on_commit_callbacks, sent_jobs)
+    assert _probe(job)[0] == 41
+    assert len(job.parameters["passes"]) > 1
+    assert job.parameters["passes"][1]["mode"] == "extend"
+
+
+def _png(size=(40, 40), colour=(200, 60, 30)) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return SimpleUploadedFile("photo.png", buffer.getvalue(), content_type="image/png")
+
+
+def test_image_to_video(user, sent_jobs, django_capture_on_commit_callbacks):
+    job = _submit(django_capture_on_commit_callbacks, owner=user, prompt="the photo comes alive",
+                  mode="image", image=_png(), duration=1, tier="low")
+    assert job.source_image
+    job = _run(job, django_capture_on_commit_callbacks, sent_jobs)
+    assert _probe(job)[0] == 9
+    assert job.parameters["passes"][0]["source_image_sha256"]
+
+
+def test_remix_links_to_its_source_and_credits_its_author(user, sent_jobs, django_capture_on_commit_callbacks):
+    source = PostFactory()
+    job = _submit(django_capture_on_commit_callbacks, owner=user, prompt="replace the orbs with mammoths",
+                  mode="remix", source_post_id=source.pk, duration=1, tier="low")
+    assert job.source_post_id == source.pk and job.credited == source.author
+    job = _run(job, django_capture_on_commit_callbacks, sent_jobs)
+    post = post_from_draft(author=user, job_id=job.pk, caption="Mammoths!")
+    assert post.remix_of == source and post.job == job
+
+
+def test_remix_of_a_post_you_cannot_see_is_refused(user, sent_jobs):
+    hidden = PostFactory(state=Post.State.PENDING_REVIEW)
+    with pytest.raises(ValidationError) as error:
+        job_submit(owner=user, prompt="again", mode="remix", source_post_id=hidden.pk)
+    assert "source_post" in error.value.message_dict
+    with pytest.raises(ValidationError):
+        job_submit(owner=user, prompt="again", mode="remix", source_post_id=999999)
+    assert not GenerationJob.objects.exists() and not sent_jobs
+
+
+def test_extend_continues_your_own_video(user, sent_jobs, django_capture_on_commit_callbacks):
+    first = _run(_submit(django_capture_on_commit_callbacks, owner=user, prompt="a boat", duration=1, tier="low"),
+                 django_capture_on_commit_callbacks, sent_jobs)
+    job = _submit(django_capture_on_commit_callbacks, owner=user, prompt="the boat reaches the shore",
+                  mode="extend", source_job_id=first.pk, duration=1)
+    job = _run(job, django_capture_on_commit_callbacks, sent_jobs)
+    assert _probe(job)[0] == 9 + 9
+    with pytest.raises(ValidationError) as error:
+        job_submit(owner=UserFactory(), prompt="mine now", mode="extend", source_job_id=first.pk)
+    assert "source_job" in error.value.message_dict
+
+
+def test_extensions_stop_at_sixty_seconds(user, sent_jobs, django_capture_on_commit_callbacks):
+    first = _run(_submit(django_capture_on_commit_callbacks, owner=user, prompt="a boat", duration=1, tier="low"),
+                 django_capture_on_commit_callbacks, sent_jobs)
+    GenerationJob.objects.filter(pk=first.pk).update(video_duration=55.0)
+    with pytest.raises(ValidationError) as error:
+        job_submit(owner=user, prompt="more", mode="extend", source_job_id=first.pk, duration=10)
+    assert "60" in str(error.value)
+
+
+def test_storyboard_shots_follow_each_other(user, sent_jobs, django_capture_on_commit_callbacks):
+    job = _submit(django_capture_on_commit_callbacks, owner=user, prompt="", mode="storyboard", tier="low",
+                  shots=[{"prompt": "a seed in the ground", "duration": 1},
+                         {"prompt": "the seed becomes a tree", "duration": 1}])
+    assert job.duration == 2 and "seed in the ground" in job.prompt
+    job = _run(job, django_capture_on_commit_callbacks, sent_jobs)
+    assert _probe(job)[0] == 18
+    passes = job.parameters["passes"]
+    assert [p["mode"] for p in passes] == ["text", "extend"]
+    assert "tree" in passes[1]["prompt"]
+
+
+def test_blocked_prompt_never_reaches_a_worker_and_costs_nothing(user, sent_jobs):
+    with pytest.raises(ValidationError) as error:
+        job_submit(owner=user, prompt="Emmanuel Macron dancing on a table")
+    message = str(error.value)
+    assert "public" in message.lower() or "personnalit" in message.lower()
+    assert not GenerationJob.objects.exists() and not sent_jobs
+    assert quota_get(user).used == 0
+
+
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"mode": "hologram"}, "mode"),
+        ({"duration": 0}, "duration"),
+        ({"duration": 21}, "duration"),
+        ({"duration": "long"}, "duration"),
+        ({"aspect_ratio": "4:3"}, "aspect_ratio"),
+        ({"tier": "8k"}, "tier"),
+        ({"prompt": ""}, "prompt"),
+        ({"prompt": "   "}, "prompt"),
+        ({"prompt": "a" * 5000}, "prompt"),
+        ({"seed": "abc"}, "seed"),
+        ({"mode": "image"}, "image"),
+        ({"mode": "storyboard", "shots": [{"prompt": "one", "duration": 2}]}, "shots"),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_queued(user, sent_jobs, fields, field):
+    arguments = {"owner": user, "prompt": "a quiet lake", **fields}
+    with pytest.raises(ValidationError) as error:
+        job_submit(**arguments)
+    assert field in error.value.message_dict
+    assert not GenerationJob.objects.exists() and not sent_jobs
+
+
+def test_non_image_upload_is_refused(user, sent_jobs):
+    upload = SimpleUploadedFile("photo.png", b"not an image at all", content_type="image/png")
+    with pytest.raises(ValidationError) as error:
+        job_submit(owner=user, prompt="alive", mode="image", image=upload)
+    assert "image" in error.value.message_dict
+    assert not GenerationJob.objects.exists()
+
+
+def test_quota_counts_charged_jobs_only(user, sent_jobs, settings, django_capture_on_commit_callbacks):
+    settings.GENERATION_DAILY_QUOTA = 2
+    first = job_submit(owner=user, prompt="one")
+    job_cancel(job=first, user=user)
+    GenerationJob.objects.create(owner=user, prompt="failed", duration=1, aspect_ratio="1:1", seed=1,
+                                 state=GenerationJob.State.FAILED)
+    job_submit(owner=user, prompt="two")
+    job_submit(owner=user, prompt="three")
+    assert quota_get(user).left == 0
+    with pytest.raises(ValidationError) as error:
+        job_submit(owner=user, prompt="four")
+    assert "24 hours" in str(error.value)
+    assert GenerationJob.objects.filter(prompt="four").count() == 0
+
+
+def test_cancel_a_running_job_stops_it_and_frees_the_quota(user, sent_jobs, django_capture_on_commit_callbacks):
+    job = _submit(django_capture_on_commit_callbacks, owner=user, prompt="a slow sunset", duration=2, tier="low")
+    from generation import runner
+
+    real_update = runner.Progress.update
+
+    def cancel_then_update(self, **kwargs):
+        GenerationJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+        return real_update(self, **kwargs)
+
+    runner.Progress.update = cancel_then_update
+    try:
+        assert job_run(job.pk) == GenerationJob.State.CANCELLED
+    finally:
+        runner.Progress.update = real_update
+    job.refresh_from_db()
+    assert job.state == "cancelled" and not job.video
+    assert quota_get(user).used == 0
+    with pytest.raises(ValidationError):
+        job_cancel(job=job, user=user)
+
+
+def test_a_job_runs_once_however_often_its_task_arrives(user, sent_jobs, django_capture_on_commit_callbacks):
+    job = _submit(django_capture_on_commit_callbacks, owner=user, prompt="once", duration=1, tier="low")
+    assert job_run(job.pk) == "ready"
+    assert job_run(job.pk) == "skipped"
+    assert GeneratedVideo.objects.filter(job=job).count() == 1
+    job.refresh_from_db()
+    assert job.attempts == 1
+
+
+def test_regenerate_with_the_same_seed_gives_the_same_video(user, sent_jobs, django_capture_on_commit_callbacks):
+    first = _run(_submit(django_capture_on_commit_callbacks, owner=user, prompt="a lantern", duration=1,
+                         tier="low", seed=11), django_capture_on_commit_callbacks, sent_jobs)
+    with django_capture_on_commit_callbacks(execute=True):
+        again = job_regenerate(job=first, user=user)
+    again = _run(again, django_capture_on_commit_callbacks, sent_jobs)
+    assert again.seed == 11
+    assert again.provenance["content_sha256"] != "" 
+    with django_capture_on_commit_callbacks(execute=True):
+        other = job_regenerate(job=first, user=user, new_seed=True)
+    assert other.prompt == first.prompt
+
+
+def test_model_failure_becomes_a_failed_job_with_a_clear_message(user, sent_jobs, monkeypatch,
+                                                                 django_capture_on_commit_callbacks):
+    import torch
+
+    from generation.backends import wan
+
+    def out_of_memory(self, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(wan.WanBackend, "render", out_of_memory)
+    job = _submit(django_capture_on_commit_callbacks, owner=user, prompt="too big", duration=1)
+    assert job_run(job.pk) == "failed"
+    job.refresh_from_db()
+    assert "memory" in job.error and quota_get(user).used == 0
+
+
+def test_posting_a_draft_passes_the_gate(user, sent_jobs, django_capture_on_commit_callbacks):
+    job = _run(_submit(django_capture_on_commit_callbacks, owner=user, prompt="fireflies", duration=1, tier="low"),
+               django_capture_on_commit_callbacks, sent_jobs)
+    post = post_from_draft(author=user, job_id=job.pk, caption="Summer night")
+    assert post.state == Post.State.PUBLISHED and post.video and post.job == job
+    # A draft flagged for review is held; someone else's draft cannot be posted.
+    GenerationJob.objects.filter(pk=job.pk).update(review="review")
+    held = post_from_draft(author=user, job_id=job.pk, caption="Again")
+    assert held.state == Post.State.PENDING_REVIEW
+    with pytest.raises(ValidationError):
+        post_from_draft(author=UserFactory(), job_id=job.pk, caption="Mine")
+    with pytest.raises(ValidationError) as error:
+        post_from_draft(author=user, job_id=job.pk, caption="Darth Vader in person")
+    assert "caption" in error.value.message_dict
