@@ -8,12 +8,11 @@ class FeedConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.signals import profile_shown
+        from generation.services import post_source_register
         from moderation.services import subject_type_register
         from moderation.signals import bank_entry_added, case_decided
 
         from .selectors import comment_get, post_get
-        from generation.services import post_source_register
-
         from .services import bank_entry_added_receiver, case_decided_receiver, post_source
         from .views import profile_videos
 

@@ -3,7 +3,7 @@
 Three layers, each surviving what the one before does not:
 
 * a JSON manifest in the MP4's metadata (`PROVENANCE_KEY` and `comment`), read by any tool
-  but stripped by any re-upload;
+  but lost to most re-uploads and re-encodes;
 * a C2PA manifest signed with the platform's key, tamper-evident but also stripped by a
   plain remux;
 * per-second PDQ hashes of the frames (vPDQ style), kept by the platform, which still match
@@ -95,6 +95,7 @@ class ProvenanceManifest:
             raise ProvenanceError(f"Not a provenance manifest: {exc}") from exc
 
     def to_json(self) -> str:
+        """Return the manifest as compact JSON with sorted keys."""
         return json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":"))
 
 
@@ -123,7 +124,7 @@ def stream_sha256(path: str | Path) -> str:
             for packet in container.demux(video=0):
                 if packet.size:
                     digest.update(bytes(packet))
-    except av.FFmpegError as exc:
+    except (av.FFmpegError, IndexError) as exc:
         raise ProvenanceError(f"Cannot read the video stream of {path}: {exc}") from exc
     return digest.hexdigest()
 
@@ -176,6 +177,8 @@ def _copy_streams(source: av.container.InputContainer, output: av.container.Outp
     for stream in source.streams:
         if stream.type in ("video", "audio"):
             streams[stream.index] = output.add_stream_from_template(stream)
+    if not streams:
+        raise ProvenanceError("The file has neither video nor audio to copy.")
     for packet in source.demux(*(source.streams[index] for index in streams)):
         if packet.dts is None:  # the demuxer's end-of-stream marker
             continue
@@ -228,9 +231,12 @@ def signing_credentials(directory: str | Path, *, organisation: str = "reel") ->
     credentials = _load_credentials(directory)
     if credentials is not None:
         return credentials
-    directory.mkdir(parents=True, exist_ok=True)
-    with _locked(directory / ".lock"):
-        return _load_credentials(directory) or _issue_credentials(directory, organisation)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with _locked(directory / ".lock"):
+            return _load_credentials(directory) or _issue_credentials(directory, organisation)
+    except OSError as exc:
+        raise ProvenanceError(f"Cannot create C2PA signing credentials in {directory}: {exc}") from exc
 
 
 def c2pa_sign(

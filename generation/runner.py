@@ -154,8 +154,8 @@ class Progress:
     """Write progress to the job row at most every GENERATION_PROGRESS_INTERVAL seconds, push
     it to the browser, and notice cancellation."""
 
-    def __init__(self, job_id: int, token: str) -> None:
-        self.job_id, self.token = job_id, token
+    def __init__(self, job_id: int, token: str, listener: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.job_id, self.token, self.listener = job_id, token, listener
         self.interval = float(settings.GENERATION_PROGRESS_INTERVAL)
         self._last = 0.0
         self.state = State.RUNNING
@@ -175,7 +175,10 @@ class Progress:
             raise JobLost(self.job_id)
         if GenerationJob.objects.filter(pk=self.job_id, cancel_requested=True).exists():
             raise Cancelled
-        progress_push(self.job_id, job_snapshot({"id": self.job_id, **fields}))
+        snapshot = job_snapshot({"id": self.job_id, **fields})
+        progress_push(self.job_id, snapshot)
+        if self.listener is not None:
+            self.listener(snapshot)
 
 
 # --- Rendering -------------------------------------------------------------------------------
@@ -385,7 +388,13 @@ def _finish(job_id: int, token: str, **fields: Any) -> bool:
     return bool(_owned(job_id, token).update(lease="", **fields))
 
 
-def job_run(job_id: int, *, backend=None, on_claimed: Callable[[], None] | None = None) -> str:
+def job_run(
+    job_id: int,
+    *,
+    backend=None,
+    on_claimed: Callable[[], None] | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> str:
     """Run job `job_id` to its end and return its final state, or "skipped" if it was not ours.
 
     Raises TransientError after putting the job back in the queue when something outside it
@@ -397,7 +406,7 @@ def job_run(job_id: int, *, backend=None, on_claimed: Callable[[], None] | None 
     if on_claimed is not None:
         on_claimed()
     job = GenerationJob.objects.select_related("owner").get(pk=job_id)
-    progress = Progress(job_id, token)
+    progress = Progress(job_id, token, on_progress)
     timings: dict[str, float] = {}
     queued_for = (job.started_at - job.created_at).total_seconds() if job.started_at else 0.0
     timings["queued"] = round(max(0.0, queued_for), 3)

@@ -263,8 +263,10 @@ def job_submit(
     source_post_id: Any = None,
     source_job_id: Any = None,
     shots: Sequence[dict[str, Any]] | None = None,
+    enqueue: bool = True,
 ) -> GenerationJob:
-    """Check a request, then create its job and queue it once committed.
+    """Check a request, then create its job and queue it once committed (unless `enqueue` is
+    false: the caller runs it itself, as the `generate` command does).
 
     Raises ValidationError naming the field for bad input, a refused prompt or image, an
     unusable source or an exhausted allowance; nothing is created or queued then.
@@ -339,7 +341,7 @@ def job_submit(
         evidence, categories = evidence_from_verdicts(text=review, media=image_verdict)
         evidence["prompt"] = prompt
         case_open(kind="held_prompt", subject=job, evidence=evidence, categories=categories, owner=owner)
-    else:
+    elif enqueue:
         job_enqueue(job)
     return job
 
@@ -373,7 +375,7 @@ def job_enqueue(job: GenerationJob) -> None:
     from .tasks import job_render
 
     job_id = job.pk
-    transaction.on_commit(lambda: job_render.apply_async(args=[job_id], queue="gpu"))
+    transaction.on_commit(lambda: job_render.apply_async(args=[job_id], queue=settings.GENERATION_QUEUE))
 
 
 # --- After submission ------------------------------------------------------------------------

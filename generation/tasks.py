@@ -43,7 +43,7 @@ def jobs_recover_task() -> list[int]:
     """Queue a takeover of every job a worker was running, for when its lease goes stale."""
     found = jobs_recover()
     for job_id, delay in found:
-        job_render.apply_async(args=[job_id], queue="gpu", countdown=delay)
+        job_render.apply_async(args=[job_id], queue=settings.GENERATION_QUEUE, countdown=delay)
     if found:
         logger.info("takeover queued for jobs %s", [job_id for job_id, _delay in found])
     return [job_id for job_id, _delay in found]
@@ -53,6 +53,6 @@ def jobs_recover_task() -> list[int]:
 def _recover_on_start(sender=None, **kwargs) -> None:
     """A worker that starts picks up what a dead one left behind."""
     try:
-        jobs_recover_task.apply_async(queue="gpu")
+        jobs_recover_task.apply_async(queue=settings.GENERATION_QUEUE)
     except Exception:
         logger.warning("could not queue the recovery of stale jobs", exc_info=True)

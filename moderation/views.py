@@ -78,7 +78,10 @@ def _subject_view(case: Case) -> dict[str, Any]:
     poster = getattr(video_owner, "poster", None)
     text = ""
     if subject is not None:
-        text = getattr(subject, "caption", None) or getattr(subject, "body", None) or getattr(subject, "bio", None) or ""
+        text = (
+            getattr(subject, "caption", None) or getattr(subject, "body", None) or getattr(subject, "bio", None)
+            or getattr(subject, "prompt", None) or ""
+        )
     evidence = case.evidence or {}
     text_evidence = evidence.get("text") or (evidence.get("original_evidence") or {}).get("text") or {}
     rules = list(text_evidence.get("rules") or [])
@@ -89,8 +92,9 @@ def _subject_view(case: Case) -> dict[str, Any]:
         "subject_missing": subject is None,
         "is_person": isinstance(subject, User),
         "post": post if post is not None else (subject if video is not None else None),
-        "video_url": video.url if video else "",
-        "poster_url": poster.url if poster else "",
+        # Private media (a draft) names its own permission-checked address.
+        "video_url": getattr(video_owner, "review_video_url", None) or (video.url if video else ""),
+        "poster_url": getattr(video_owner, "review_poster_url", None) or (poster.url if poster else ""),
         "text": text,
         "highlighted": _highlight(text, words),
         "rules": rules,

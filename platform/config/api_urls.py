@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("feed.api_urls")),
     path("", include("moderation.api_urls")),
     path("", include("generation.api_urls")),
+    path("", include("feed.draft_api")),
 ]

@@ -24,7 +24,7 @@ def sent_jobs(monkeypatch):
     sent: list[int] = []
 
     def apply_async(args=(), kwargs=None, **options):
-        assert options.get("queue") == "gpu"
+        assert options.get("queue") == "gpu"  # the GPU workers' queue
         sent.append(args[0])
 
     monkeypatch.setattr(job_render, "apply_async", apply_async)

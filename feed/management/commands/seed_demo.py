@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import tempfile
-from pathlib import Path
 
-from django.core.files.base import ContentFile
-from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import follow_create
 from feed.models import Comment, Post
-from feed.services import comment_create, like_create, post_create, post_publish
-from generation.encoding import encode_mp4, poster_jpeg
-from generation.scenes import render_scene
+from feed.services import comment_create, fresh_score_at, like_create, post_from_draft, rank_score
+from generation.backends.scenes import SceneBackend
+from generation.models import GenerationJob
+from generation.runner import job_run
+from generation.services import job_submit
 
+# The demo's clips: painted scenes at phone proportions, made by the generation pipeline.
+DEMO_WIDTH, DEMO_HEIGHT, DEMO_FPS = 288, 512, 24
+SCENES = SceneBackend()
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the documented demo login
 PEOPLE = [
     ("alice", "Alice Martin", "Sunsets, surf and slow motion."),
@@ -52,9 +53,9 @@ class Command(BaseCommand):
     help = "Create demo people, real MP4 videos, follows, likes and comments (safe to run twice)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--frames", type=int, default=72, help="frames per clip (24 fps)")
+        parser.add_argument("--seconds", type=float, default=3.0, help="length of each clip")
 
-    def handle(self, *args, frames: int, **options) -> None:
+    def handle(self, *args, seconds: float, **options) -> None:
         rng = random.Random(2026)
         people = {handle: self._person(handle, name, bio) for handle, name, bio in PEOPLE}
         made = 0
@@ -63,7 +64,7 @@ class Command(BaseCommand):
             author = people[handle]
             if Post.objects.filter(author=author, caption=caption).exists():
                 continue
-            self._post(author, scene, palette, caption, frames, seed=index,
+            self._post(author, scene, palette, caption, seconds, seed=index,
                        at=now - dt.timedelta(hours=3 * index + rng.random()))
             made += 1
         follows = random.Random(7)  # its own generator: the same follows on every run
@@ -95,15 +96,21 @@ class Command(BaseCommand):
             user.save(update_fields=["password"])
         return user
 
-    @transaction.atomic
-    def _post(self, author: User, scene: str, palette: str, caption: str, frames: int, *, seed: int, at) -> Post:
-        clip = list(render_scene(scene, palette=palette, frames=frames, seed=seed))
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "clip.mp4"
-            info = encode_mp4(clip, path, fps=24)
-            video = ContentFile(path.read_bytes(), name="clip.mp4")
-        post = post_create(
-            author=author, video=video, poster=ContentFile(poster_jpeg(clip[0]), name="poster.jpg"),
-            duration=info.duration, width=info.width, height=info.height, caption=caption, publish=False,
+    def _post(self, author: User, scene: str, palette: str, caption: str, seconds: float, *, seed: int, at) -> Post:
+        """Make the clip through the generation pipeline (painted scenes, not the model), post it."""
+        job = job_submit(
+            owner=author, prompt=f"{scene} in {palette} colours", duration=seconds, seed=seed, enqueue=False,
         )
-        return post_publish(post=post, at=at)
+        GenerationJob.objects.filter(pk=job.pk).update(width=DEMO_WIDTH, height=DEMO_HEIGHT, fps=DEMO_FPS)
+        state = job_run(job.pk, backend=SCENES)
+        if state != GenerationJob.State.READY:
+            job.refresh_from_db()
+            raise CommandError(f"The demo clip {caption!r} was not made: {job.state} {job.error}")
+        post = post_from_draft(author=author, job_id=job.pk, caption=caption)
+        if post.state == Post.State.PUBLISHED:  # back-date it, so the feed spans a few days
+            fresh = fresh_score_at(at)
+            Post.objects.filter(pk=post.pk).update(
+                published_at=at, fresh_score=fresh,
+                rank_score=rank_score(fresh_score=fresh, like_count=0, comment_count=0),
+            )
+        return post

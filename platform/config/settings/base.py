@@ -233,8 +233,6 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-# Video work goes to the GPU workers' queue; everything else to the default one.
-CELERY_TASK_ROUTES = {"generation.*": {"queue": "gpu"}}
 CELERY_TASK_ALWAYS_EAGER = False
 
 # --- The feed
@@ -253,6 +251,9 @@ GENERATION_MODEL_DIR = os.environ.get("GENERATION_MODEL_DIR") or None
 GENERATION_DEVICE = os.environ.get("GENERATION_DEVICE", "auto")
 GENERATION_DTYPE = os.environ.get("GENERATION_DTYPE", "auto")
 GENERATION_CPU_THREADS = int(os.environ.get("GENERATION_CPU_THREADS", "1"))
+# The Celery queue the GPU workers consume.
+GENERATION_QUEUE = os.environ.get("GENERATION_QUEUE", "gpu")
+CELERY_TASK_ROUTES = {"generation.*": {"queue": GENERATION_QUEUE}}
 GENERATION_FPS = 16
 GENERATION_STEPS = int(os.environ.get("GENERATION_STEPS", "30" if GENERATION_MODEL_DIR else "4"))
 # Short side in pixels of each resolution tier; the long side follows the aspect ratio.
