@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -226,12 +227,23 @@ EXPOSED_CLASSES = (
 
 
 @functools.cache
-def _nudity_detector():
+def _nudity_detector(threads: int = 1):
+    """Return NudeNet's detector, its ONNX session limited to `threads` (a worker runs one job
+    per process; more threads per process only contend)."""
     try:
-        from nudenet import NudeDetector
+        import nudenet
+        import onnxruntime
     except ImportError as exc:
         raise CheckUnavailable(f"nudenet is not installed ({exc})") from exc
-    return NudeDetector()
+    model = Path(nudenet.__file__).with_name("320n.onnx")
+    if not model.is_file():
+        raise CheckUnavailable(f"nudenet's model is missing ({model})")
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    detector = nudenet.NudeDetector(model_path=str(model))
+    detector.onnx_session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    return detector
 
 
 class NudityDetection(MediaCheck):
@@ -243,13 +255,14 @@ class NudityDetection(MediaCheck):
 
     name = "nudity"
 
-    def __init__(self, *, classes: Sequence[str] = EXPOSED_CLASSES, min_score: float = 0.5) -> None:
+    def __init__(self, *, classes: Sequence[str] = EXPOSED_CLASSES, min_score: float = 0.5, threads: int = 1) -> None:
         self.classes = frozenset(classes)
         self.min_score = min_score
+        self.threads = threads
 
     def run(self, *, frames: Sequence[Frame], context: MediaContext) -> list[Finding]:
         """Return one finding per frame that shows any of `classes`."""
-        detector = _nudity_detector()
+        detector = _nudity_detector(self.threads)
         findings = []
         for frame in frames:
             # NudeNet reads OpenCV's channel order.
