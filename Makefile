@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup system-deps migrate demo worker web lint bench bench-feed messages clean
+.PHONY: run test setup system-deps migrate demo worker web lint bench bench-feed bench-generation messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PY_SYS) -m venv $(VENV)
@@ -41,10 +41,13 @@ test: setup system-deps
 lint: setup
 	$(VENV)/bin/ruff check .
 
-bench: bench-feed
+bench: bench-feed bench-generation
 
 bench-feed: setup
 	$(PY) bench/feed_api.py
+
+bench-generation: setup
+	$(PY) bench/generation.py
 
 # Translations: the compiled .mo files are committed; this target needs GNU gettext.
 messages: setup

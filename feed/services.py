@@ -203,7 +203,10 @@ def post_source(*, post_id: int, viewer: User | None):
     post = post_get(post_id=post_id, viewer=viewer)
     if post is None or post.state != Post.State.PUBLISHED or not post.video:
         return None
-    return PostSource(post_id=post.pk, author=post.author, video_name=post.video.name, job_id=post.job_id)
+    return PostSource(
+        post_id=post.pk, author=post.author, video_name=post.video.name, job_id=post.job_id,
+        poster_name=post.poster.name if post.poster else "",
+    )
 
 
 @transaction.atomic

@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.i18n import JavaScriptCatalog
 
-from . import views
+from . import draft_views, views
 
 app_name = "feed"
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
     path("v/<int:post_id>/", views.post_detail, name="post"),
     path("v/<int:post_id>/comments/", views.comment_create_view, name="comment_create"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="jsi18n"),
+    path("drafts/<int:job_id>/post", draft_views.draft_post, name="draft-post"),
 ]

@@ -24,7 +24,13 @@ from django.utils.translation import gettext as _
 from accounts.images import image_clean
 from accounts.models import User
 from moderation.media import MediaContext, image_frames, media_check
-from moderation.services import case_open, evidence_from_verdicts, refusal_message, text_check
+from moderation.services import (
+    case_open,
+    evidence_from_verdicts,
+    refusal_message,
+    refusal_record,
+    text_check,
+)
 
 from .backends.base import SIDE_MULTIPLE
 from .models import GenerationJob
@@ -58,6 +64,7 @@ class PostSource:
     author: User
     video_name: str
     job_id: int | None = None
+    poster_name: str = ""
 
 
 # Set by the feed when it starts: (post_id, viewer) -> PostSource, or None if the viewer
@@ -139,6 +146,14 @@ def prompt_clean(prompt: Any, *, field: str = "prompt") -> str:
     return prompt
 
 
+class PromptBlocked(ValidationError):
+    """The text policy refused a prompt: the error names the category and the rule."""
+
+    def __init__(self, *, field: str, message: str, verdict) -> None:
+        super().__init__({field: [message]}, code="blocked")
+        self.field, self.message_text, self.verdict = field, message, verdict
+
+
 def _text_verdict(*, prompt: str, field: str):
     """Return the text policy's verdict; refuse the prompt, naming category and rule, if blocked."""
     try:
@@ -147,9 +162,13 @@ def _text_verdict(*, prompt: str, field: str):
         raise ValidationError({field: exc.messages}) from None
     if verdict.decision == "block":
         hit = next(h for h in verdict.rules if h.action == "block")
-        raise ValidationError(
-            {field: [refusal_message(what=_("This prompt"), category=hit.category, rule=hit.rule)]},
-            code="blocked",
+        raise PromptBlocked(
+            field=field,
+            message=" ".join([
+                refusal_message(what=_("This prompt"), category=hit.category, rule=hit.rule),
+                _("Nothing was charged. If you think this is a mistake, you can appeal once from your appeals page."),
+            ]),
+            verdict=verdict,
         )
     return verdict
 
@@ -247,8 +266,44 @@ def _shots_clean(shots: Any) -> list[dict[str, Any]]:
 # --- Submitting ------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def job_submit(
+def job_submit(**request: Any) -> GenerationJob:
+    """Check a request, then create its job and queue it once committed (unless `enqueue` is
+    false: the caller runs it itself, as the `generate` command does).
+
+    Raises ValidationError naming the field for bad input, a refused prompt or image, an
+    unusable source or an exhausted allowance; nothing is queued or charged then. A prompt
+    the policy refuses is kept as a `blocked` job with a decided case, so its author can
+    appeal the refusal once.
+    """
+    try:
+        with transaction.atomic():
+            return _job_submit(**request)
+    except PromptBlocked as refusal:
+        _blocked_record(request, refusal)
+        raise
+
+
+def _blocked_record(request: dict[str, Any], refusal: PromptBlocked) -> None:
+    """Keep the refused request as a blocked job (never queued, never charged), appealable."""
+    owner = request["owner"]
+    fields = dict(getattr(refusal, "request", {}))
+    verdict = refusal.verdict
+    with transaction.atomic():
+        job = GenerationJob(
+            owner=owner, **fields, state=State.BLOCKED, phase="blocked", review=GenerationJob.Review.BLOCK,
+            error=refusal.message_text, text_verdict={"prompt": verdict.to_dict()}, finished_at=timezone.now(),
+            fps=settings.GENERATION_FPS, steps=settings.GENERATION_STEPS,
+        )
+        job.width, job.height = frame_size(aspect_ratio=job.aspect_ratio, tier=job.tier)
+        job.save()
+        prompt = job.prompt
+        evidence, categories = evidence_from_verdicts(text=verdict)
+        evidence["prompt"] = prompt
+        refusal_record(kind="held_prompt", subject=job, owner=owner, evidence=evidence, categories=categories,
+                       note=refusal.message_text)
+
+
+def _job_submit(
     *,
     owner: User,
     prompt: str,
@@ -265,12 +320,6 @@ def job_submit(
     shots: Sequence[dict[str, Any]] | None = None,
     enqueue: bool = True,
 ) -> GenerationJob:
-    """Check a request, then create its job and queue it once committed (unless `enqueue` is
-    false: the caller runs it itself, as the `generate` command does).
-
-    Raises ValidationError naming the field for bad input, a refused prompt or image, an
-    unusable source or an exhausted allowance; nothing is created or queued then.
-    """
     mode = _choice(mode, Mode, "mode", _("mode"))
     aspect_ratio = _choice(aspect_ratio, GenerationJob.AspectRatio, "aspect_ratio", _("aspect ratio"))
     tier = _choice(tier, GenerationJob.Tier, "tier", _("resolution"))
@@ -287,11 +336,18 @@ def job_submit(
         prompt = prompt_clean(prompt)
         duration = _duration(duration)
 
-    verdicts = [_text_verdict(prompt=prompt, field="prompt")]
-    verdicts += [
-        _text_verdict(prompt=shot["prompt"], field=f"shots[{index}]")
-        for index, shot in enumerate(shot_list)
-    ]
+    try:
+        verdicts = [_text_verdict(prompt=prompt, field="prompt")]
+        verdicts += [
+            _text_verdict(prompt=shot["prompt"], field=f"shots[{index}]")
+            for index, shot in enumerate(shot_list)
+        ]
+    except PromptBlocked as refusal:
+        refusal.request = {
+            "mode": mode, "prompt": prompt, "negative_prompt": negative_prompt, "style": style,
+            "duration": duration, "aspect_ratio": aspect_ratio, "tier": tier, "seed": seed, "shots": shot_list,
+        }
+        raise
 
     job = GenerationJob(
         owner=owner, mode=mode, prompt=prompt, negative_prompt=negative_prompt, style=style,
@@ -344,6 +400,11 @@ def job_submit(
     elif enqueue:
         job_enqueue(job)
     return job
+
+
+def post_source_get(*, post_id: Any, viewer: User) -> PostSource:
+    """Return the post a remix would start from, or raise ValidationError if it cannot."""
+    return _post_source(post_id, viewer=viewer)
 
 
 def _post_source(post_id: Any, *, viewer: User) -> PostSource:
@@ -472,6 +533,8 @@ def case_decided_receiver(sender, *, case, decision, **kwargs) -> None:
     approved = decision.action == "approve"
     if case.kind == "held_prompt":
         held_case_decided(job_id=case.subject_id, approved=approved)
+    elif case.kind == "appeal" and approved:
+        appealed_refusal_lifted(job_id=case.subject_id)
     elif case.kind == "flagged_media":
         review = GenerationJob.Review.ALLOW if approved else GenerationJob.Review.BLOCK
         updates: dict[str, Any] = {"review": review}
@@ -479,3 +542,17 @@ def case_decided_receiver(sender, *, case, decision, **kwargs) -> None:
             updates.update(state=State.BLOCKED, phase="blocked",
                            error=_("A moderator refused this video."))
         GenerationJob.objects.filter(pk=case.subject_id, state=State.READY).update(**updates)
+
+
+def appealed_refusal_lifted(*, job_id: int) -> None:
+    """An appeal against a refused prompt succeeded: the job joins the queue (charged as usual).
+
+    A refused image-to-video request kept no image, so its author starts it again instead.
+    """
+    with transaction.atomic():
+        job = GenerationJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.state != State.BLOCKED or job.mode not in (Mode.TEXT, Mode.STORYBOARD):
+            return
+        job.state, job.phase, job.error, job.review, job.finished_at = State.QUEUED, "queued", "", "", None
+        job.save(update_fields=["state", "phase", "error", "review", "finished_at"])
+        job_enqueue(job)

@@ -176,7 +176,10 @@ class Decision(models.Model):
         ESCALATE = "escalate", _("Escalate")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="decisions")
-    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty for the policy's own refusals (a blocked prompt), which can be appealed like any other.
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     note = models.TextField(_("note"), blank=True)
     policy_version = models.CharField(_("policy version"), max_length=100, blank=True)

@@ -127,7 +127,8 @@ class CaseSerializer(serializers.Serializer):
 
 class DecisionSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
-    moderator = serializers.CharField(read_only=True, source="moderator.handle")
+    moderator = serializers.CharField(read_only=True, source="moderator.handle", allow_null=True,
+                                      help_text="Empty for the policy's automatic refusals.")
     action = serializers.ChoiceField(choices=Decision.Action.choices, read_only=True)
     note = serializers.CharField(read_only=True)
     policy_version = serializers.CharField(read_only=True)

@@ -223,6 +223,39 @@ def case_open(
     )
 
 
+@transaction.atomic
+def refusal_record(
+    *,
+    kind: str,
+    subject: models.Model,
+    owner: User,
+    evidence: dict[str, Any],
+    categories: Iterable[str],
+    note: str,
+) -> Case:
+    """Record the policy's own refusal of `subject` as a decided case, so its owner can appeal
+    it once like any moderator's decision."""
+    categories = sorted({str(c) for c in categories})
+    now = timezone.now()
+    case = Case.objects.create(
+        kind=kind,
+        subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=subject.pk,
+        subject_owner=owner,
+        evidence=evidence,
+        categories=categories,
+        priority=case_priority(categories=categories),
+        state=Case.State.DECIDED,
+        outcome=Case.Outcome.REJECTED,
+        decided_at=now,
+    )
+    Decision.objects.create(
+        case=case, moderator=None, action=Decision.Action.REJECT, note=note,
+        policy_version=str(evidence.get("policy_version") or _policy_version()),
+    )
+    return case
+
+
 def evidence_from_verdicts(*, text: Verdict | None = None, media: Any = None) -> tuple[dict[str, Any], list[str]]:
     """Return the evidence of a text verdict and a media verdict, and the categories they name."""
     evidence: dict[str, Any] = {}

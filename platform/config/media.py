@@ -16,7 +16,7 @@ from django.http import (
     HttpResponseNotModified,
     StreamingHttpResponse,
 )
-from django.utils.http import http_date, parse_http_date_safe
+from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
 # Only these folders are public; private media (drafts, likenesses) is served by
@@ -59,10 +59,23 @@ def _resolve(path: str) -> Path:
 @require_safe
 def media_serve(request: HttpRequest, path: str) -> HttpResponse:
     """Return the public media file at `path`, whole (200) or the byte range asked for (206)."""
-    full = _resolve(path)
-    stat = full.stat()
+    return file_response(request, _resolve(path), private=False)
+
+
+def file_response(
+    request: HttpRequest, path: Path, *, private: bool, download_name: str | None = None
+) -> HttpResponse:
+    """Return the file at `path`, whole (200) or the byte range asked for (206).
+
+    Public files may be cached by anyone for a day; private ones (drafts, likenesses) are
+    never stored by a cache, the browser's included. With `download_name`, the browser saves
+    the file under that name instead of showing it.
+    """
+    if not path.is_file():
+        raise Http404
+    stat = path.stat()
     size = stat.st_size
-    content_type = mimetypes.guess_type(full.name)[0] or "application/octet-stream"
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     modified = parse_http_date_safe(request.headers.get("If-Modified-Since", ""))
     if modified is not None and int(stat.st_mtime) <= modified and "Range" not in request.headers:
         return HttpResponseNotModified()
@@ -83,19 +96,21 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponse:
             end = min(int(last), size - 1) if last else size - 1
         if start >= size or start > end:
             return _unsatisfiable(size)
-        handle = open(full, "rb")  # noqa: SIM115 - closed by _RangeFile
+        handle = open(path, "rb")  # noqa: SIM115 - closed by _RangeFile
         response = StreamingHttpResponse(
             _RangeFile(handle, start, end - start + 1), status=206, content_type=content_type
         )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
     else:
-        response = FileResponse(open(full, "rb"), content_type=content_type)  # noqa: SIM115
+        response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115
         response["Content-Length"] = str(size)
     response["Accept-Ranges"] = "bytes"
     response["Last-Modified"] = http_date(stat.st_mtime)
-    response["Cache-Control"] = "public, max-age=86400"
+    response["Cache-Control"] = "private, no-store" if private else "public, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
+    if download_name:
+        response["Content-Disposition"] = content_disposition_header(True, download_name)
     return response
 
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("healthz", healthz, name="healthz"),
     path("moderation/", include("moderation.urls")),
+    path("create/", include("generation.urls")),
     path("", include("accounts.urls")),
     path("", include("feed.urls")),
 ]

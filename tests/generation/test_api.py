@@ -68,7 +68,7 @@ def test_blocked_prompt_is_explained_and_costs_nothing(user, sent_jobs):
     error = response.json()["error"]
     assert "prompt" in error["fields"] and "copyright" in error["message"].lower()
     assert client.get("/api/v1/generations/quota/").json()["used"] == 0
-    assert not GenerationJob.objects.exists() and not sent_jobs
+    assert GenerationJob.objects.get().state == "blocked" and not sent_jobs
 
 
 @pytest.mark.parametrize(
