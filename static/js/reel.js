@@ -751,10 +751,10 @@
       commentCount.id = `comment-count-${post.id}`;
       comment.setAttribute("aria-describedby", commentCount.id);
       commentCount.dataset.count = String(post.comment_count || 0);
-      const remix = part(slide, "remix-create");
-      if (remix && post.state === "published") {
-        remix.href = remix.dataset.remixBase + post.id;
-        remix.closest(".rail__item").hidden = false;
+      const remixLink = part(slide, "remix-create");
+      if (remixLink && post.state === "published") {
+        remixLink.href = remixLink.dataset.remixBase + post.id;
+        remixLink.closest(".rail__item").hidden = false;
       }
       for (const button of slide.querySelectorAll('[data-el="sound"], [data-el="tap"]')) {
         button.setAttribute("aria-pressed", String(sound.on));
