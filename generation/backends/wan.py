@@ -55,6 +55,11 @@ class WanOptions:
     device: str = "auto"
     dtype: str = "auto"
     cpu_threads: int = 1
+    # Speed options for GPU workers; each is off by default.
+    attention_backend: str = ""  # a diffusers attention backend: "flash", "_native_cudnn", "sage"...
+    compile: str = "none"  # "regional": torch.compile each repeated transformer block
+    cache: str = "none"  # "first_block": skip steps whose first block barely changes
+    cache_threshold: float = 0.05
 
 
 def build_tokenizer():
@@ -211,6 +216,10 @@ class WanBackend(VideoBackend):
                 device=getattr(settings, "GENERATION_DEVICE", "auto"),
                 dtype=getattr(settings, "GENERATION_DTYPE", "auto"),
                 cpu_threads=int(getattr(settings, "GENERATION_CPU_THREADS", 1)),
+                attention_backend=getattr(settings, "GENERATION_ATTENTION_BACKEND", ""),
+                compile=getattr(settings, "GENERATION_COMPILE", "none"),
+                cache=getattr(settings, "GENERATION_CACHE", "none"),
+                cache_threshold=float(getattr(settings, "GENERATION_CACHE_THRESHOLD", 0.05)),
             )
         )
 
@@ -277,6 +286,9 @@ class WanBackend(VideoBackend):
                 )
         # from_pretrained already chose the dtype and kept its float32 modules in float32.
         text.to(device)
+        self._speed_up(text.transformer)
+        if extend is not None:
+            self._speed_up(extend.transformer)
         pipelines: dict[RenderMode, Any] = {RenderMode.TEXT: text}
         # Image-to-video conditions the same transformer on the first latent frame (as Wan 2.2
         # TI2V does), so it needs no CLIP image encoder and no second transformer.
@@ -291,6 +303,32 @@ class WanBackend(VideoBackend):
             pipeline.set_progress_bar_config(disable=True)
         self._device, self._dtype_name = device, dtype_name
         return pipelines
+
+    def _speed_up(self, transformer: Any) -> None:
+        """Apply the speed options to a transformer: attention kernel, compilation, step cache."""
+        options = self.options
+        if options.attention_backend:
+            transformer.set_attention_backend(options.attention_backend)
+        if options.cache == "first_block":
+            from diffusers import FirstBlockCacheConfig
+
+            transformer.enable_cache(FirstBlockCacheConfig(threshold=options.cache_threshold))
+        elif options.cache not in ("", "none"):
+            raise ValueError(f"Unknown GENERATION_CACHE {options.cache!r}: use none or first_block.")
+        if options.compile == "regional":
+            transformer.compile_repeated_blocks(fullgraph=True)
+        elif options.compile not in ("", "none"):
+            raise ValueError(f"Unknown GENERATION_COMPILE {options.compile!r}: use none or regional.")
+
+    @property
+    def speed_options(self) -> dict[str, Any]:
+        """The speed options in force, recorded with every render."""
+        return {
+            "attention_backend": self.options.attention_backend or "default",
+            "compile": self.options.compile,
+            "cache": self.options.cache,
+            **({"cache_threshold": self.options.cache_threshold} if self.options.cache != "none" else {}),
+        }
 
     def save_pretrained(self, directory: str | Path) -> None:
         """Write the pipelines to `directory` in the layout GENERATION_MODEL_DIR expects."""
@@ -334,6 +372,7 @@ class WanBackend(VideoBackend):
             "device": self._device,
             "dtype": self._dtype_name,
             "pipeline": type(pipeline).__name__,
+            "speed": self.speed_options,
         }
         arguments: dict[str, Any] = {
             "prompt": request.prompt,

@@ -4,6 +4,7 @@ import pytest
 from generation.backends import (
     BackendConfigurationError,
     RenderCancelled,
+    RenderMode,
     RenderRequest,
     VideoBackend,
     backend_get,
@@ -159,3 +160,18 @@ def test_a_bad_backend_path_raises_a_clear_error(settings, path):
             backend_get()
     finally:
         backend_reset()
+
+
+def test_speed_options_apply_and_are_recorded(source_video):
+    fast = WanBackend(options=WanOptions(attention_backend="native", cache="first_block", cache_threshold=0.2))
+    result = fast.render(request=make_request("text", source_video))
+    assert len(result.frames) == 9
+    assert result.parameters["speed"] == {
+        "attention_backend": "native", "compile": "none", "cache": "first_block", "cache_threshold": 0.2,
+    }
+    assert fast._loaded()[RenderMode.TEXT].transformer.is_cache_enabled
+
+
+def test_an_unknown_speed_option_is_a_clear_error():
+    with pytest.raises(ValueError, match="GENERATION_CACHE"):
+        WanBackend(options=WanOptions(cache="turbo")).load()

@@ -252,6 +252,12 @@ GENERATION_MODEL_DIR = os.environ.get("GENERATION_MODEL_DIR") or None
 GENERATION_DEVICE = os.environ.get("GENERATION_DEVICE", "auto")
 GENERATION_DTYPE = os.environ.get("GENERATION_DTYPE", "auto")
 GENERATION_CPU_THREADS = int(os.environ.get("GENERATION_CPU_THREADS", "1"))
+# Speed options for GPU workers: a diffusers attention backend ("flash", "_native_cudnn",
+# "sage"), "regional" torch.compile of the repeated blocks, "first_block" step caching.
+GENERATION_ATTENTION_BACKEND = os.environ.get("GENERATION_ATTENTION_BACKEND", "")
+GENERATION_COMPILE = os.environ.get("GENERATION_COMPILE", "none")
+GENERATION_CACHE = os.environ.get("GENERATION_CACHE", "none")
+GENERATION_CACHE_THRESHOLD = float(os.environ.get("GENERATION_CACHE_THRESHOLD", "0.05"))
 # The Celery queue the GPU workers consume.
 GENERATION_QUEUE = os.environ.get("GENERATION_QUEUE", "gpu")
 CELERY_TASK_ROUTES = {"generation.*": {"queue": GENERATION_QUEUE}}
