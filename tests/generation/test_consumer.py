@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.routing import URLRouter
@@ -27,6 +27,16 @@ State = GenerationJob.State
 @pytest.fixture(autouse=True)
 def _fast_polling(monkeypatch):
     monkeypatch.setattr(JobProgressConsumer, "POLL_INTERVAL", 0.05)
+
+
+def run(scenario):
+    """Run an async scenario on a loop of its own thread.
+
+    The browser tests' Playwright keeps an event loop in the main thread for the whole
+    session, where async_to_sync refuses to start another.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, scenario()).result()
 
 
 def make_job(owner, **fields) -> GenerationJob:
@@ -75,7 +85,7 @@ def test_owner_gets_the_snapshot_then_pushed_events():
         assert message["job"] == {**pushed, "queue_position": 0}
         await connection.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_changes_to_the_row_are_sent_without_any_push():
@@ -102,7 +112,7 @@ def test_changes_to_the_row_are_sent_without_any_push():
         assert await connection.receive_json_from(timeout=2) == {"type": "pong"}
         await connection.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_a_finished_job_is_told_once_and_not_polled():
@@ -117,7 +127,7 @@ def test_a_finished_job_is_told_once_and_not_polled():
         assert await _no_message(connection)
         await connection.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_someone_else_is_closed_with_4403():
@@ -130,7 +140,7 @@ def test_someone_else_is_closed_with_4403():
         assert await connection.receive_output(timeout=2) == {"type": "websocket.close", "code": 4403}
         await connection.wait()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_a_visitor_is_closed_with_4401():
@@ -144,7 +154,7 @@ def test_a_visitor_is_closed_with_4401():
         assert await connection.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
         await connection.wait()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_a_missing_job_is_closed_with_4403():
@@ -156,7 +166,7 @@ def test_a_missing_job_is_closed_with_4403():
         assert (await connection.receive_output(timeout=2))["code"] == 4403
         await connection.wait()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_the_site_routes_the_socket_and_knows_the_user_from_the_session():
@@ -185,7 +195,7 @@ def test_the_site_routes_the_socket_and_knows_the_user_from_the_session():
         assert (await anonymous.receive_output(timeout=2))["code"] == 4401
         await anonymous.wait()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_disconnecting_stops_the_polling():
@@ -201,5 +211,5 @@ def test_disconnecting_stops_the_polling():
         await asyncio.sleep(0.2)
         return before, len(asyncio.all_tasks())
 
-    before, after = async_to_sync(scenario)()
+    before, after = run(scenario)
     assert after <= before
