@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from moderation.media import Frame, MediaContext, media_check
-from moderation.services import case_open, evidence_from_verdicts, refusal_message
+from moderation.services import case_open, evidence_from_verdicts, refusal_message, refusal_record
 
 from . import provenance as prov
 from .backends import RenderCancelled, RenderMode, RenderRequest, backend_get, frames_for_duration
@@ -493,21 +493,22 @@ def _deliver(job: GenerationJob, token: str, encoded: dict[str, Any], records: l
         "timings": timings,
         "progress": 1.0,
     }
-    if verdict.decision == "block":
-        finding = next(f for f in verdict.findings if f.action == "block")
-        with override(job.owner.language if hasattr(job.owner, "language") else None):
-            message = refusal_message(what=_("This video"), category=finding.category, rule=finding.rule)
-        _finish(job.pk, token, state=State.BLOCKED, phase="blocked", review=GenerationJob.Review.BLOCK,
-                error=message, **common)
-        progress_push(job.pk, job_snapshot(GenerationJob.objects.get(pk=job.pk)))
-        return State.BLOCKED
-
     storage = job.video.storage
     with open(encoded["final"], "rb") as handle:
         video_name = storage.save(job.video.field.generate_filename(job, "video.mp4"), File(handle))
     poster_name = storage.save(job.poster.field.generate_filename(job, "poster.jpg"),
                                ContentFile(encoded["poster"]))
-    review = GenerationJob.Review.REVIEW if verdict.decision == "review" else GenerationJob.Review.ALLOW
+    blocked = verdict.decision == "block"
+    review = {
+        "block": GenerationJob.Review.BLOCK, "review": GenerationJob.Review.REVIEW,
+    }.get(str(verdict.decision), GenerationJob.Review.ALLOW)
+    outcome: dict[str, Any] = {"state": State.READY, "phase": "ready"}
+    if blocked:
+        # Kept privately for the moderators who may hear an appeal; never shown to the owner.
+        finding = next(f for f in verdict.findings if f.action == "block")
+        with override(getattr(job.owner, "language", None) or None):
+            message = refusal_message(what=_("This video"), category=finding.category, rule=finding.rule)
+        outcome = {"state": State.BLOCKED, "phase": "blocked", "error": message}
     provenance = {
         **manifest.as_dict(),
         "c2pa": encoded["c2pa"],
@@ -516,7 +517,7 @@ def _deliver(job: GenerationJob, token: str, encoded: dict[str, Any], records: l
     }
     with transaction.atomic():
         delivered = _finish(
-            job.pk, token, state=State.READY, phase="ready", review=review,
+            job.pk, token, **outcome, review=review,
             video=video_name, poster=poster_name, video_duration=info.duration,
             video_size=Path(encoded["final"]).stat().st_size, frame_count=info.frame_count,
             provenance=provenance, **common,
@@ -528,14 +529,18 @@ def _deliver(job: GenerationJob, token: str, encoded: dict[str, Any], records: l
             job_id=job.pk, creator_id=job.owner_id, content_sha256=manifest.content_sha256,
             frame_hashes=[h.as_dict() for h in encoded["hashes"]], manifest=provenance,
         )
-        if review == GenerationJob.Review.REVIEW:
+        if review != GenerationJob.Review.ALLOW:
             fresh = GenerationJob.objects.get(pk=job.pk)
             evidence, categories = evidence_from_verdicts(media=verdict)
             evidence["prompt"] = job.prompt
-            case_open(kind="flagged_media", subject=fresh, evidence=evidence, categories=categories,
-                      owner=job.owner)
+            if blocked:
+                refusal_record(kind="flagged_media", subject=fresh, owner=job.owner, evidence=evidence,
+                               categories=categories, note=outcome["error"])
+            else:
+                case_open(kind="flagged_media", subject=fresh, evidence=evidence, categories=categories,
+                          owner=job.owner)
     progress_push(job.pk, job_snapshot(GenerationJob.objects.get(pk=job.pk)))
-    return State.READY
+    return outcome["state"]
 
 
 def jobs_recover() -> list[tuple[int, float]]:

@@ -545,13 +545,18 @@ def case_decided_receiver(sender, *, case, decision, **kwargs) -> None:
 
 
 def appealed_refusal_lifted(*, job_id: int) -> None:
-    """An appeal against a refused prompt succeeded: the job joins the queue (charged as usual).
-
-    A refused image-to-video request kept no image, so its author starts it again instead.
-    """
+    """An appeal succeeded: a refused video becomes a draft; a refused prompt joins the queue
+    (charged as usual). A refused image-to-video request kept no image, so its author starts
+    it again instead."""
     with transaction.atomic():
         job = GenerationJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.state != State.BLOCKED or job.mode not in (Mode.TEXT, Mode.STORYBOARD):
+        if job is None or job.state != State.BLOCKED:
+            return
+        if job.video:  # the output was refused and is kept: it becomes the owner's draft
+            job.state, job.phase, job.error, job.review = State.READY, "ready", "", GenerationJob.Review.ALLOW
+            job.save(update_fields=["state", "phase", "error", "review"])
+            return
+        if job.mode not in (Mode.TEXT, Mode.STORYBOARD):
             return
         job.state, job.phase, job.error, job.review, job.finished_at = State.QUEUED, "queued", "", "", None
         job.save(update_fields=["state", "phase", "error", "review", "finished_at"])

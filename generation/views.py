@@ -181,6 +181,8 @@ def _serve(request: HttpRequest, file: FieldFile, *, download_name: str | None =
 def _viewable_job(request: HttpRequest, job_id: int) -> GenerationJob:
     """Return the job if the viewer owns it or reviews content; 404 for everyone else."""
     job = job_get(job_id=job_id, viewer=request.user)
+    if job is not None and job.state != GenerationJob.State.READY and not is_moderator(request.user):
+        job = None  # a blocked output is kept for the moderators who review its appeal, not shown
     if job is None and is_moderator(request.user):
         job = GenerationJob.objects.filter(pk=job_id).first()
     if job is None:

@@ -17,6 +17,9 @@ from generation.models import GeneratedVideo, GenerationJob
 from generation.runner import job_run
 from generation.selectors import draft_get, job_get
 from generation.services import job_cancel, job_regenerate, job_submit, quota_get
+from moderation.media import Finding
+from moderation.media.base import MediaCheck
+from moderation.media.types import Decision as MediaDecision
 from tests.factories import PostFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -312,3 +315,39 @@ def test_posting_a_draft_passes_the_gate(user, sent_jobs, django_capture_on_comm
     with pytest.raises(ValidationError) as error:
         post_from_draft(author=user, job_id=job.pk, caption="Darth Vader in person")
     assert "caption" in error.value.message_dict
+
+
+class BlockEverything(MediaCheck):
+    """A check that sees a protected work in every output."""
+
+    name = "block_everything"
+
+    def run(self, *, frames, context):
+        return [Finding(check=self.name, category="copyright", rule="media:test:protected",
+                        action=MediaDecision.BLOCK, frame_index=frames[0].index, time=frames[0].time)]
+
+
+def test_a_blocked_output_is_kept_from_its_owner_and_can_be_appealed(user, settings, client, sent_jobs,
+                                                                     django_capture_on_commit_callbacks):
+    from moderation.models import Case
+    from moderation.services import appeal_create, case_claim, case_decide
+    from tests.moderation.test_cases import make_moderator
+
+    settings.MODERATION_MEDIA_CHECKS = [f"{__name__}.BlockEverything"]
+    job = _submit(django_capture_on_commit_callbacks, owner=user, prompt="a castle", duration=1, tier="low")
+    assert job_run(job.pk) == "blocked"
+    job.refresh_from_db()
+    assert job.state == "blocked" and "media:test:protected" in job.error and quota_get(user).used == 0
+    assert draft_get(job_id=job.pk, owner=user) is None
+    client.force_login(user)
+    assert client.get(f"/create/jobs/{job.pk}/video").status_code == 404
+    moderator = make_moderator()
+    client.force_login(moderator)
+    assert client.get(f"/create/jobs/{job.pk}/video").status_code == 200
+    refusal = Case.objects.get(kind="flagged_media")
+    appeal = appeal_create(user=user, case=refusal, message="It is my own castle.")
+    case_claim(case=appeal, moderator=moderator)
+    with django_capture_on_commit_callbacks(execute=True):
+        case_decide(case=appeal, moderator=moderator, action="approve", note="Not a protected work.")
+    job.refresh_from_db()
+    assert job.state == "ready" and draft_get(job_id=job.pk, owner=user) == job
