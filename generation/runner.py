@@ -24,7 +24,7 @@ import numpy as np
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -145,7 +145,7 @@ class Heartbeat:
         except Exception:
             logger.warning("lease renewal of job %s failed", self.job_id, exc_info=True)
         finally:
-            close_old_connections()
+            connection.close()  # this thread's own connection
 
 
 # --- Progress --------------------------------------------------------------------------------
