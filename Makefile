@@ -47,7 +47,7 @@ bench-feed: setup
 	$(PY) bench/feed_api.py
 
 bench-generation: setup
-	$(PY) bench/generation.py
+	$(PY) bench/generation_e2e.py
 
 # Translations: the compiled .mo files are committed; this target needs GNU gettext.
 messages: setup

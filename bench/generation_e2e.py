@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Generation: submission to ready draft, against the bare diffusers call plus encoding.
 
-    make bench-generation      # = .venv/bin/python bench/generation.py [--runs N] [--seconds S] [--tier T]
+    make bench-generation      # = .venv/bin/python bench/generation_e2e.py [--runs N] [--seconds S] [--tier T]
 
 Both sides render the same request with the same seed on the configured backend (the toy
 Wan 2.1 model on CPU unless GENERATION_MODEL_DIR points at a checkpoint):
