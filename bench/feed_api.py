@@ -5,7 +5,7 @@
 
 Seeds (once) a dedicated database, reel_bench, with 10,000 people, 100,000 posts, 1,000,000
 likes, 150,000 comments and ~490,000 follows, then times each feed page through the REST API
-in process (django.test.Client: middleware, session, DRF, ORM, JSON) against one hand-written
+in process (django.test.Client: middleware, session, DRF, selector, JSON) against one hand-written
 SQL statement run through psycopg and serialised with json.dumps, interleaving the two.
 BENCH_DATABASE_URL and BENCH_REDIS_URL choose other servers. See docs/benchmarks.md.
 """
@@ -77,7 +77,7 @@ def configure_environment(database_url: str) -> None:
     os.environ["DJANGO_DEBUG"] = "0"
     os.environ["DJANGO_ALLOWED_HOSTS"] = f"{HOST},localhost"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    # The throttles still run (a cache read and write per request); only their limits are
+    # The throttles still run (one Redis command per request counts them all); only their limits are
     # lifted, or a few hundred requests a minute from one client would be refused.
     for scope in ("ANON", "USER", "WRITES"):
         os.environ[f"API_THROTTLE_{scope}"] = "1000000/minute"

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage, Storage
+from django.http import HttpRequest
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.encoding import filepath_to_uri
 from rest_framework import serializers
 
+from accounts.models import User
 from accounts.serializers import (
     AuthorRenderer,
     AuthorSerializer,
@@ -17,6 +25,7 @@ from accounts.serializers import (
 )
 
 from .models import Comment, Post
+from .selectors import PostCard
 
 
 class PostRenderer:
@@ -89,6 +98,77 @@ class PostSerializer(serializers.Serializer):
             "state": post.state,
             "remix_of": {"id": remix.pk, "author_handle": remix.author.handle} if remix is not None else None,
         }
+
+
+# Names made only of characters that filepath_to_uri() leaves as they are.
+_URI_SAFE_NAME = re.compile(r"[A-Za-z0-9_.~/!*()'-]*").fullmatch
+
+
+def _name_url(storage: Storage) -> Callable[[str], str | None]:
+    """Return what gives the public URL of a file name in `storage`, as `file_url` does."""
+    if storage.__class__ is FileSystemStorage:  # __class__ sees through the lazy default storage
+        base = storage.base_url
+
+        def local(name: str) -> str | None:
+            if not name:
+                return None
+            return base + (name if _URI_SAFE_NAME(name) else filepath_to_uri(name))
+
+        return local
+    return lambda name: storage.url(name) if name else None
+
+
+@lru_cache(maxsize=16)
+def _card_paths(script_prefix: str, urlconf: Any) -> tuple[PathTemplate, PathTemplate]:
+    """Return the routes of a post and a profile, split around their argument, for these URLs."""
+    return PathTemplate("feed:post", "post_id", 2_147_483_647), PathTemplate("accounts:profile", "handle", "sample_handle")
+
+
+def post_cards_data(cards: Iterable[PostCard], request: HttpRequest) -> list[dict[str, Any]]:
+    """Return feed cards in PostSerializer's shape, written straight from the feed rows."""
+    origin = request.build_absolute_uri("/")[:-1]
+    # reverse() depends on the script prefix and the URLconf of the request, so do the paths.
+    post_path, profile_path = _card_paths(get_script_prefix(), get_urlconf())
+    video_url = _name_url(Post._meta.get_field("video").storage)
+    poster_url = _name_url(Post._meta.get_field("poster").storage)
+    avatar_url = _name_url(User._meta.get_field("avatar").storage)
+    authors: dict[int, dict[str, Any]] = {}
+    data = []
+    # Unpacked in PostCard's order: a page has up to 50 cards of 20 fields.
+    for (
+        pk, author_id, caption, video, poster, duration, width, height, video_size, like_count,
+        comment_count, published_at, state, remix_id, _score, handle, display_name, avatar,
+        remix_handle, liked,
+    ) in cards:
+        author = authors.get(author_id)
+        if author is None:
+            author = authors[author_id] = {
+                "handle": handle,
+                "display_name": display_name,
+                "avatar_url": avatar_url(avatar),
+                "url": profile_path.fill(handle) or reverse("accounts:profile", kwargs={"handle": handle}),
+            }
+        url = post_path.fill(pk) or reverse("feed:post", kwargs={"post_id": pk})
+        data.append({
+            "id": pk,
+            "url": url,
+            "share_url": origin + url,
+            "author": author,
+            "caption": caption,
+            "video_url": video_url(video),
+            "poster_url": poster_url(poster),
+            "duration": duration,
+            "width": width,
+            "height": height,
+            "video_size": video_size,
+            "like_count": like_count,
+            "comment_count": comment_count,
+            "liked": bool(liked),
+            "published_at": iso_datetime(published_at),
+            "state": state,
+            "remix_of": None if remix_id is None else {"id": remix_id, "author_handle": remix_handle},
+        })
+    return data
 
 
 class PostPageSerializer(serializers.Serializer):

@@ -8,11 +8,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.test import APIClient
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient, APIRequestFactory
 
+from accounts.models import User
 from accounts.services import block_create, follow_create
 from feed.models import Comment, Like, Post
-from feed.selectors import cursor_encode
+from feed.selectors import cursor_decode, cursor_encode, feed_following, feed_for_you
+from feed.serializers import PostSerializer
 from feed.services import comment_create, like_create
 from tests.conftest import PASSWORD
 from tests.factories import (
@@ -153,6 +156,18 @@ def test_following_feed_needs_a_login(api_client):
     _assert_error(api_client.get("/api/v1/feed/following/"), 403, "not_authenticated")
 
 
+def test_feeds_take_an_api_token_and_refuse_a_bad_one(user, api_client):
+    followed = UserFactory()
+    follow_create(follower=user, followee=followed)
+    post = PostFactory(author=followed)
+    like_create(user=user, post_id=post.pk)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    for path in ("/api/v1/feed/following/", "/api/v1/feed/for-you/"):
+        assert [(p["id"], p["liked"]) for p in api_client.get(path).json()["results"]] == [(post.pk, True)]
+    api_client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    _assert_error(api_client.get("/api/v1/feed/for-you/"), 403, "authentication_failed")
+
+
 def test_following_feed_shows_followed_people_newest_first(user, auth_client):
     followed = UserFactory()
     follow_create(follower=user, followee=followed)
@@ -211,6 +226,65 @@ def test_feed_page_query_count_does_not_grow_with_the_page_size(user, auth_clien
     assert any(p["remix_of"] for p in pages[20])
     assert counts[2] == counts[20]
     assert counts[20] <= 3
+
+
+@pytest.mark.parametrize("limit", [4, 50])
+@pytest.mark.parametrize(
+    ("path", "kind", "selector", "signed_in"),
+    [
+        ("/api/v1/feed/for-you/", "for_you", feed_for_you, True),
+        ("/api/v1/feed/for-you/", "for_you", feed_for_you, False),
+        ("/api/v1/feed/following/", "following", feed_following, True),
+    ],
+)
+def test_feed_pages_write_posts_exactly_as_the_post_serializer_does(user, path, kind, selector, signed_in, limit):
+    _feed_fixture(user)
+    # Names that need quoting in a URL, and text that JSON must escape.
+    User.objects.filter(pk__in=Post.objects.values("author_id")[:2]).update(avatar="avatars/7/é t%.webp")
+    Post.objects.filter(pk__in=Post.objects.values("pk")[:3]).update(
+        caption="« Ça tourne » \u2028 <b>\"x\"</b>", poster="posters/a b/ï.jpg"
+    )
+    client = APIClient()
+    if signed_in:
+        client.force_login(user)  # the session, as the web app signs in
+    viewer = user if signed_in else None
+    request = APIRequestFactory().get(path)
+    cursor, pages = None, 0
+    while True:
+        response = client.get(path, {"limit": limit, **({"cursor": cursor} if cursor else {})})
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json"
+        page = selector(viewer=viewer, cursor=cursor, limit=limit)
+        body = response.json()
+        assert body["results"] == PostSerializer(page.items, many=True, context={"request": request}).data
+        assert (body["next"] is None) == (page.next_cursor is None)
+        pages += 1
+        if body["next"] is None:
+            break
+        assert cursor_decode(kind, body["next"]) == cursor_decode(kind, page.next_cursor)
+        cursor = body["next"]
+    assert (pages > 1) == (limit == 4)
+
+
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [
+        (None, 200),
+        ("*/*", 200),
+        ("application/json", 200),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", 200),
+        ("application/json; indent=2", 200),
+        ("text/html", 406),
+    ],
+)
+def test_feeds_answer_json_to_whoever_accepts_it(api_client, accept, status):
+    PostFactory()
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    response = api_client.get("/api/v1/feed/for-you/", **headers)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    if status == 200:
+        assert len(response.json()["results"]) == 1
 
 
 # --- One post
@@ -515,3 +589,24 @@ def test_media_urls_match_what_the_storage_itself_would_give():
     for field in (post.video, post.poster):
         assert file_url(field) == field.storage.url(field.name)
     assert file_url(post.author.avatar) is None
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_feeds_count_each_request_against_every_throttle(user, monkeypatch, signed_in):
+    from config.throttling import AnonRateThrottle, UserRateThrottle
+
+    # A visitor counts against both the `anon` and the `user` rates (by address), as in DRF.
+    rates = {"anon": "100/minute", "user": "2/minute"}
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", rates)
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", rates)
+    PostFactory()
+    client = APIClient()
+    if signed_in:
+        client.force_login(user)
+    for _ in range(2):
+        assert client.get("/api/v1/feed/for-you/").status_code == 200
+    refused = client.get("/api/v1/feed/for-you/")
+    _assert_error(refused, 429, "throttled")
+    assert 0 < int(refused["Retry-After"]) <= 61
+    if signed_in:
+        _assert_error(client.get("/api/v1/feed/following/"), 429, "throttled")
