@@ -13,7 +13,7 @@ Wan 2.1 model on CPU unless GENERATION_MODEL_DIR points at a checkpoint):
   in the file's metadata, signed content credentials, perceptual hashes for the registry,
   moderation of the output frames, the draft stored.
 
-The two alternate, run after run, after one untimed warm-up each. The script prints the
+The two alternate run after run, in ABBA order, after one untimed warm-up each. The script prints the
 medians, the overhead and where the platform's extra time goes. See docs/benchmarks.md.
 """
 
@@ -37,7 +37,7 @@ TARGET_OVERHEAD = 0.10
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per side (default 5)")
+    parser.add_argument("--runs", type=int, default=9, help="timed runs per side (default 9)")
     parser.add_argument("--seconds", type=float, default=5.0, help="clip length (default 5 s)")
     parser.add_argument("--tier", default="standard", help="resolution tier (default standard)")
     parser.add_argument("--aspect-ratio", default="9:16")
@@ -117,8 +117,13 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     platform(0)
     base_times, platform_times, phases = [], [], []
     for run_index in range(1, args.runs + 1):
-        base_times.append(baseline(run_index))
-        elapsed, timings = platform(run_index)
+        # ABBA order: neither side always runs first (caches, clock speed, other load).
+        if run_index % 2:
+            base_times.append(baseline(run_index))
+            elapsed, timings = platform(run_index)
+        else:
+            elapsed, timings = platform(run_index)
+            base_times.append(baseline(run_index))
         platform_times.append(elapsed)
         phases.append(timings)
         print(f"  run {run_index}: baseline {base_times[-1]:.3f} s, platform {elapsed:.3f} s")
