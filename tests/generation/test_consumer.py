@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 from django.test import Client
 
 from config.routing import websocket_urlpatterns
@@ -35,8 +36,15 @@ def run(scenario):
     The browser tests' Playwright keeps an event loop in the main thread for the whole
     session, where async_to_sync refuses to start another.
     """
+    async def scenario_then_close():
+        try:
+            return await scenario()
+        finally:
+            # The consumer's database thread outlives the loop: close its connection.
+            await database_sync_to_async(connections.close_all)()
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, scenario()).result()
+        return pool.submit(asyncio.run, scenario_then_close()).result()
 
 
 def make_job(owner, **fields) -> GenerationJob:
