@@ -30,7 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from moderation.media import Frame, MediaContext, media_check
+from moderation.media import Category, Decision, Finding, Frame, MediaContext, media_check
 from moderation.services import case_open, evidence_from_verdicts, refusal_message, refusal_record
 
 from . import provenance as prov
@@ -387,10 +387,27 @@ def _timed_check(job: GenerationJob, frames: list[np.ndarray]) -> tuple[Any, flo
 
 
 def check_job(job: GenerationJob, frames: list[np.ndarray]):
-    """Return moderation's verdict on the output's sampled frames."""
-    return media_check(
+    """Return moderation's verdict on the output's sampled frames.
+
+    A face is someone's likeness, and nobody consented to appear in this video: any frame
+    with a face sends the draft to a moderator.
+    """
+    verdict = media_check(
         frames=_sample(frames, job.fps),
         context=MediaContext(source="output", subject=f"generation.job:{job.pk}", user_id=job.owner_id),
+    )
+    faces = [finding for finding in verdict.findings if finding.category == Category.FACE]
+    if not faces:
+        return verdict
+    unconsented = Finding(
+        check="consent", category=Category.FACE, rule="output:face:no_consenting_cameo",
+        action=Decision.REVIEW, frame_index=faces[0].frame_index, time=faces[0].time,
+        evidence={"frames_with_faces": len(faces)},
+    )
+    return dataclasses.replace(
+        verdict,
+        decision=Decision.strictest([verdict.decision, Decision.REVIEW]),
+        findings=(*verdict.findings, unconsented),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import av
+import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -351,3 +352,18 @@ def test_a_blocked_output_is_kept_from_its_owner_and_can_be_appealed(user, setti
         case_decide(case=appeal, moderator=moderator, action="approve", note="Not a protected work.")
     job.refresh_from_db()
     assert job.state == "ready" and draft_get(job_id=job.pk, owner=user) == job
+
+
+def test_a_face_in_the_output_sends_the_draft_to_review(user):
+    from skimage import data
+
+    from generation.runner import check_job
+
+    job = GenerationJob.objects.create(owner=user, prompt="a portrait", duration=2, aspect_ratio="1:1", seed=1, fps=8)
+    face = data.astronaut()
+    verdict = check_job(job, [face] * 16)
+    assert verdict.decision == "review"
+    assert "output:face:no_consenting_cameo" in verdict.rules
+    rng = np.random.default_rng(3)
+    noise = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(16)]
+    assert "output:face:no_consenting_cameo" not in check_job(job, noise).rules
