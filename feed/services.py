@@ -23,7 +23,12 @@ from generation.selectors import draft_get
 from generation.services import PostSource
 from moderation.media import MediaContext, media_check_file
 from moderation.selectors import protected_media_get
-from moderation.services import case_open, evidence_from_verdicts, refusal_message, text_check
+from moderation.services import (
+    case_open,
+    evidence_from_verdicts,
+    refusal_message,
+    text_check_or_refuse,
+)
 
 from .models import Comment, Like, Post
 from .selectors import post_get
@@ -103,17 +108,31 @@ def post_create(
 
 def _text_verdict(*, text: str, context: str, field: str):
     """Return the text policy's verdict on `text`; refuse it, naming the category and rule, if blocked."""
-    try:
-        verdict = text_check(text=text, context=context)
-    except ValidationError as exc:
-        raise ValidationError({field: exc.messages}) from None
-    if verdict.decision == "block":
-        hit = next(h for h in verdict.rules if h.action == "block")
-        what = _("This caption") if context == "caption" else _("This comment")
-        raise ValidationError(
-            {field: [refusal_message(what=what, category=hit.category, rule=hit.rule)]}, code="blocked"
-        )
-    return verdict
+    what = _("This caption") if context == "caption" else _("This comment")
+    return text_check_or_refuse(text=text, context=context, field=field, what=what)
+
+
+def _new_account_held(author: User) -> bool:
+    """Return whether `author` is new enough for their next post to wait for a moderator."""
+    hold_first = int(getattr(settings, "MODERATION_HOLD_FIRST_POSTS", 0))
+    return hold_first > 0 and Post.objects.filter(author=author).count() < hold_first
+
+
+def _through_the_gate(
+    *, author: User, text_verdict, media_review: bool, evidence: dict[str, Any], categories: list[str],
+    create: Any,
+) -> Post:
+    """Create the post with `create(publish=...)`: published when the caption and the video are
+    allowed, otherwise held, with a case carrying `evidence`, for a moderator (and so are a new
+    account's first posts)."""
+    new_account = _new_account_held(author)
+    held = new_account or media_review or (text_verdict is not None and text_verdict.decision == "review")
+    with transaction.atomic():
+        post = create(publish=not held)
+        if held:
+            evidence = {**evidence, "new_account": new_account}
+            case_open(kind="held_post", subject=post, evidence=evidence, categories=categories, owner=author)
+    return post
 
 
 def post_submit(
@@ -145,21 +164,15 @@ def post_submit(
             {"video": [refusal_message(what=_("This video"), category=finding.category, rule=finding.rule)]},
             code="blocked",
         )
-    hold_first = int(getattr(settings, "MODERATION_HOLD_FIRST_POSTS", 0))
-    new_account = hold_first > 0 and Post.objects.filter(author=author).count() < hold_first
-    held = new_account or media_verdict.decision == "review" or (
-        text_verdict is not None and text_verdict.decision == "review"
-    )
-    with transaction.atomic():
-        post = post_create(
+    evidence, categories = evidence_from_verdicts(text=text_verdict, media=media_verdict)
+    return _through_the_gate(
+        author=author, text_verdict=text_verdict, media_review=media_verdict.decision == "review",
+        evidence=evidence, categories=categories,
+        create=lambda publish: post_create(
             author=author, video=video, poster=poster, duration=duration, width=width, height=height,
-            caption=caption, remix_of=remix_of, publish=not held,
-        )
-        if held:
-            evidence, categories = evidence_from_verdicts(text=text_verdict, media=media_verdict)
-            evidence["new_account"] = new_account
-            case_open(kind="held_post", subject=post, evidence=evidence, categories=categories, owner=author)
-    return post
+            caption=caption, remix_of=remix_of, publish=publish,
+        ),
+    )
 
 
 def post_from_draft(*, author: User, job_id: Any, caption: str = "") -> Post:
@@ -174,28 +187,24 @@ def post_from_draft(*, author: User, job_id: Any, caption: str = "") -> Post:
         raise ValidationError({"draft": [_("This draft does not exist or is not yours.")]})
     caption = _clean_caption(caption)
     text_verdict = _text_verdict(text=caption, context="caption", field="caption") if caption else None
-    hold_first = int(getattr(settings, "MODERATION_HOLD_FIRST_POSTS", 0))
-    new_account = hold_first > 0 and Post.objects.filter(author=author).count() < hold_first
-    media_review = job.review != GenerationJob.Review.ALLOW
-    held = new_account or media_review or (text_verdict is not None and text_verdict.decision == "review")
     remix_of = Post.objects.filter(pk=job.source_post_id).first() if job.source_post_id else None
-    with transaction.atomic(), job.video.open("rb") as video, job.poster.open("rb") as poster:
-        post = post_create(
-            author=author, video=File(video), poster=File(poster), duration=job.video_duration,
-            width=job.width, height=job.height, caption=caption, remix_of=remix_of, publish=not held,
-            job=job,
+    # The output's verdict was taken when the draft was made; it travels as its JSON record.
+    evidence, categories = evidence_from_verdicts(text=text_verdict)
+    evidence["media"] = job.output_verdict
+    categories = sorted(
+        set(categories)
+        | {f.get("category") for f in (job.output_verdict or {}).get("findings", []) if f.get("action") != "allow"}
+    )
+    with job.video.open("rb") as video, job.poster.open("rb") as poster:
+        return _through_the_gate(
+            author=author, text_verdict=text_verdict, media_review=job.review != GenerationJob.Review.ALLOW,
+            evidence=evidence, categories=categories,
+            create=lambda publish: post_create(
+                author=author, video=File(video), poster=File(poster), duration=job.video_duration,
+                width=job.width, height=job.height, caption=caption, remix_of=remix_of, publish=publish,
+                job=job,
+            ),
         )
-        if held:
-            evidence, categories = evidence_from_verdicts(text=text_verdict)
-            evidence["media"] = job.output_verdict
-            evidence["new_account"] = new_account
-            categories = sorted(
-                set(categories)
-                | {f.get("category") for f in (job.output_verdict or {}).get("findings", [])
-                   if f.get("action") != "allow"}
-            )
-            case_open(kind="held_post", subject=post, evidence=evidence, categories=categories, owner=author)
-    return post
 
 
 def post_source(*, post_id: int, viewer: User | None):

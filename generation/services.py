@@ -25,11 +25,12 @@ from accounts.images import image_clean
 from accounts.models import User
 from moderation.media import MediaContext, image_frames, media_check
 from moderation.services import (
+    TextRefused,
     case_open,
     evidence_from_verdicts,
     refusal_message,
     refusal_record,
-    text_check,
+    text_check_or_refuse,
 )
 
 from .backends.base import SIDE_MULTIPLE
@@ -146,31 +147,12 @@ def prompt_clean(prompt: Any, *, field: str = "prompt") -> str:
     return prompt
 
 
-class PromptBlocked(ValidationError):
-    """The text policy refused a prompt: the error names the category and the rule."""
-
-    def __init__(self, *, field: str, message: str, verdict) -> None:
-        super().__init__({field: [message]}, code="blocked")
-        self.field, self.message_text, self.verdict = field, message, verdict
-
-
 def _text_verdict(*, prompt: str, field: str):
     """Return the text policy's verdict; refuse the prompt, naming category and rule, if blocked."""
-    try:
-        verdict = text_check(text=prompt, context="prompt")
-    except ValidationError as exc:
-        raise ValidationError({field: exc.messages}) from None
-    if verdict.decision == "block":
-        hit = next(h for h in verdict.rules if h.action == "block")
-        raise PromptBlocked(
-            field=field,
-            message=" ".join([
-                refusal_message(what=_("This prompt"), category=hit.category, rule=hit.rule),
-                _("Nothing was charged. If you think this is a mistake, you can appeal once from your appeals page."),
-            ]),
-            verdict=verdict,
-        )
-    return verdict
+    return text_check_or_refuse(
+        text=prompt, context="prompt", field=field, what=_("This prompt"),
+        then=_("Nothing was charged. If you think this is a mistake, you can appeal once from your appeals page."),
+    )
 
 
 def quota_used(user: User, *, now: dt.datetime | None = None) -> int:
@@ -278,12 +260,12 @@ def job_submit(**request: Any) -> GenerationJob:
     try:
         with transaction.atomic():
             return _job_submit(**request)
-    except PromptBlocked as refusal:
+    except TextRefused as refusal:
         _blocked_record(request, refusal)
         raise
 
 
-def _blocked_record(request: dict[str, Any], refusal: PromptBlocked) -> None:
+def _blocked_record(request: dict[str, Any], refusal: TextRefused) -> None:
     """Keep the refused request as a blocked job (never queued, never charged), appealable."""
     owner = request["owner"]
     fields = dict(getattr(refusal, "request", {}))
@@ -342,7 +324,7 @@ def _job_submit(
             _text_verdict(prompt=shot["prompt"], field=f"shots[{index}]")
             for index, shot in enumerate(shot_list)
         ]
-    except PromptBlocked as refusal:
+    except TextRefused as refusal:
         refusal.request = {
             "mode": mode, "prompt": prompt, "negative_prompt": negative_prompt, "style": style,
             "duration": duration, "aspect_ratio": aspect_ratio, "tier": tier, "seed": seed, "shots": shot_list,

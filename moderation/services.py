@@ -84,6 +84,31 @@ CATEGORY_LABELS = {
 }
 
 
+class TextRefused(ValidationError):
+    """The text policy blocked a text: the error names the field, the category and the rule."""
+
+    def __init__(self, *, field: str, message: str, verdict: Verdict) -> None:
+        super().__init__({field: [message]}, code="blocked")
+        self.field, self.message_text, self.verdict = field, message, verdict
+
+
+def text_check_or_refuse(*, text: str, context: str, field: str, what: str, then: str = "") -> Verdict:
+    """Return the text policy's verdict on `text`, or raise TextRefused if it blocks it.
+
+    Bad text (empty, too long, control characters) raises ValidationError on `field`. The
+    refusal names `what` was refused, the category and the rule, followed by `then`.
+    """
+    try:
+        verdict = text_check(text=text, context=context)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
+    if verdict.decision == "block":
+        hit = next(h for h in verdict.rules if h.action == "block")
+        message = refusal_message(what=what, category=hit.category, rule=hit.rule)
+        raise TextRefused(field=field, message=" ".join(filter(None, [message, then])), verdict=verdict)
+    return verdict
+
+
 def category_label(category: str) -> str:
     """Return the category as the person concerned reads it, in their language."""
     label = CATEGORY_LABELS.get(str(category))

@@ -170,7 +170,7 @@ def test_a_blocked_comment_is_refused_naming_the_rule(user, monkeypatch):
     post = PostFactory()
     hit = RuleHit(rule="minor:test", category=Category.MINOR, action=Decision.BLOCK, matched="x", term="x", match=Match.EXACT)
     verdict = Verdict(decision=Decision.BLOCK, categories=(Category.MINOR,), rules=(hit,), policy_version="t")
-    monkeypatch.setattr("feed.services.text_check", lambda **kwargs: verdict)
+    monkeypatch.setattr("moderation.services.text_check", lambda **kwargs: verdict)
     with pytest.raises(ValidationError) as refused:
         comment_create(author=user, post_id=post.pk, body="anything")
     assert "minor:test" in refused.value.message_dict["body"][0]
