@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Notification, User
 from accounts.selectors import hidden_author_ids
 from accounts.services import notification_create, user_counts_add
+from cameo.services import appearances_posted, consent_for_post, post_has_consent
 from generation.models import GenerationJob
 from generation.selectors import draft_get
 from generation.services import PostSource
@@ -195,8 +196,12 @@ def post_from_draft(*, author: User, job_id: Any, caption: str = "") -> Post:
         set(categories)
         | {f.get("category") for f in (job.output_verdict or {}).get("findings", []) if f.get("action") != "allow"}
     )
-    with job.video.open("rb") as video, job.poster.open("rb") as poster:
-        return _through_the_gate(
+    # Every cameo in the video must still say yes, now; the source of a remix must still be up.
+    consent_for_post(job_id=job.pk, user=author)
+    if remix_of is not None and not consent_holds(remix_of):
+        raise ValidationError({"draft": [_("The video this remixes was taken down.")]}, code="consent")
+    with transaction.atomic(), job.video.open("rb") as video, job.poster.open("rb") as poster:
+        post = _through_the_gate(
             author=author, text_verdict=text_verdict, media_review=job.review != GenerationJob.Review.ALLOW,
             evidence=evidence, categories=categories,
             create=lambda publish: post_create(
@@ -205,6 +210,8 @@ def post_from_draft(*, author: User, job_id: Any, caption: str = "") -> Post:
                 job=job,
             ),
         )
+        appearances_posted(job_id=job.pk, post_id=post.pk)
+    return post
 
 
 def post_source(*, post_id: int, viewer: User | None):
@@ -383,7 +390,8 @@ def case_decided_receiver(sender, *, case, decision, **kwargs) -> None:
         if post is None:
             return
         if approved and case.kind in _PUBLISHING_KINDS:
-            post_publish(post=post)
+            if consent_holds(post):
+                post_publish(post=post)
         elif not approved and case.kind != "appeal" and post.state != Post.State.REMOVED:
             post_unpublish(post=post, state=Post.State.REMOVED)
     elif model is Comment and not approved and case.kind != "appeal":
@@ -431,3 +439,53 @@ def posts_recheck_against_bank(*, entry_id: int) -> int:
         sent_back += 1
     return sent_back
 
+
+
+# --- Cameo consent: posts that show someone who no longer says yes (cameo's signals)
+
+
+def consent_holds(post: Post) -> bool:
+    """Return whether every cameo in `post`, and in each video it remixes, consents now."""
+    seen: set[int] = set()
+    while post is not None and post.pk not in seen:
+        # The post itself may be coming back (an upheld appeal); what it remixes must still be up.
+        if (seen and post.state == Post.State.REMOVED) or not post_has_consent(job_id=post.job_id, user=post.author):
+            return False
+        seen.add(post.pk)
+        post = post.remix_of
+    return True
+
+
+def _take_down(post_ids: list[int]) -> dict[int, str]:
+    """Take the posts and every remix of them out of the feeds; return {post id: what happened}."""
+    done: dict[int, str] = {}
+    frontier = list(post_ids)
+    while frontier:
+        posts = list(Post.objects.select_for_update().filter(pk__in=frontier).exclude(pk__in=list(done)))
+        for post in posts:
+            done[post.pk] = "unpublished" if post.state == Post.State.PUBLISHED else "withheld"
+            if post.state != Post.State.REMOVED:
+                post_unpublish(post=post, state=Post.State.REMOVED)
+                notification_create(recipient=post.author, actor=None, verb=Notification.Verb.CAMEO_WITHDRAWN,
+                                    target=post)
+        frontier = list(Post.objects.filter(remix_of_id__in=[p.pk for p in posts]).exclude(pk__in=list(done))
+                        .values_list("pk", flat=True))
+    return done
+
+
+def consent_withdrawn_receiver(sender, *, appearances, **kwargs) -> dict[int, list[str]]:
+    """Unpublish the posts that show a cameo whose consent is gone, and the remixes of them."""
+    posted = [a for a in appearances if a.post_id]
+    done = _take_down([a.post_id for a in posted])
+    outcome: dict[int, list[str]] = {}
+    for appearance in posted:
+        outcome[appearance.pk] = [done.get(appearance.post_id, "unpublished")]
+        remixes = [pk for pk in done if pk != appearance.post_id]
+        if remixes:
+            outcome[appearance.pk].append("remixes_unpublished")
+    return outcome
+
+
+def likeness_removed_receiver(sender, *, appearances, actor, **kwargs) -> dict[int, list[str]]:
+    """The person in these posts removed them (co-ownership): take them down like a withdrawal."""
+    return consent_withdrawn_receiver(sender, appearances=appearances)

@@ -30,13 +30,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from cameo.selectors import job_cameos
 from moderation.media import Category, Decision, Finding, Frame, MediaContext, media_check
+from moderation.media.faces import face_embeddings
 from moderation.services import case_open, evidence_from_verdicts, refusal_message, refusal_record
 
 from . import provenance as prov
 from .backends import RenderCancelled, RenderMode, RenderRequest, backend_get, frames_for_duration
 from .backends.wan import EXTEND_CONTEXT_FRAMES
-from .encoding import encode_mp4, poster_jpeg
+from .encoding import encode_mp4, poster_jpeg, spare_cores
 from .models import GeneratedVideo, GenerationJob
 from .services import STYLE_SUFFIXES
 from .watermark import watermark_frames
@@ -261,6 +263,19 @@ def _read_image(job: GenerationJob) -> np.ndarray:
         return np.asarray(Image.open(handle).convert("RGB"))
 
 
+def _cameo_reference(job: GenerationJob) -> tuple[str, np.ndarray] | None:
+    """Return the handle and reference photo of the first cameo the job may still use."""
+    from PIL import Image
+
+    if not (job.parameters or {}).get("cameos"):
+        return None
+    for cameo in job_cameos(job_id=job.pk):
+        if cameo.photo:
+            with cameo.photo.open("rb") as handle:
+                return cameo.handle, np.asarray(Image.open(handle).convert("RGB"))
+    return None
+
+
 def render_job(job: GenerationJob, progress: Progress, *, backend=None) -> tuple[list[np.ndarray], list[dict]]:
     """Render every pass of `job` and return the film's frames and each pass's parameters.
 
@@ -284,6 +299,11 @@ def render_job(job: GenerationJob, progress: Progress, *, backend=None) -> tuple
         if not source_video:
             raise ValueError(_("The source video has no frames."))
     source_image = _read_image(job) if job.mode == Mode.IMAGE else None
+    # A film with a cameo starts from the person's reference photo (image to video).
+    cameo = _cameo_reference(job) if passes and passes[0].mode is RenderMode.TEXT else None
+    if cameo is not None:
+        source_image = cameo[1]
+        passes[0] = Segment(RenderMode.IMAGE, passes[0].prompt, passes[0].frames)
     film: list[np.ndarray] = list(source_video) if job.mode == Mode.EXTEND else []
     wanted = len(film) + sum(shot.frames for shot in shots)
 
@@ -315,7 +335,10 @@ def render_job(job: GenerationJob, progress: Progress, *, backend=None) -> tuple
                             step_total=total_steps, force=done >= total)
 
         result = backend.render(request=request, on_step=on_step)
-        records.append({"model_id": result.model_id, "model_version": result.model_version, **result.parameters})
+        record = {"model_id": result.model_id, "model_version": result.model_version, **result.parameters}
+        if index == 0 and cameo is not None:
+            record["reference"] = {"cameo": cameo[0]}
+        records.append(record)
         film.extend(result.frames[kept:])
     return film[:wanted], records
 
@@ -339,7 +362,8 @@ def encode_job(job: GenerationJob, marked: list[np.ndarray], records: list[dict]
     """Encode the watermarked film and attach its provenance; return the fields to save."""
     handle = job.owner.handle
     plain = workdir / "plain.mp4"
-    info = encode_mp4(marked, plain, fps=job.fps)
+    # The output checks run beside the encoder on a core of their own.
+    info = encode_mp4(marked, plain, fps=job.fps, threads=spare_cores(reserved=1))
     created = timezone.now()
     manifest = prov.ProvenanceManifest(
         model_id=records[0]["model_id"] if records else "",
@@ -389,26 +413,58 @@ def _timed_check(job: GenerationJob, frames: list[np.ndarray]) -> tuple[Any, flo
 def check_job(job: GenerationJob, frames: list[np.ndarray]):
     """Return moderation's verdict on the output's sampled frames.
 
-    A face is someone's likeness, and nobody consented to appear in this video: any frame
-    with a face sends the draft to a moderator.
+    A face is someone's likeness: a face that is not one of the cameos that consented to this
+    video (by face-descriptor distance) sends the draft to a moderator.
     """
+    sampled = _sample(frames, job.fps)
     verdict = media_check(
-        frames=_sample(frames, job.fps),
+        frames=sampled,
         context=MediaContext(source="output", subject=f"generation.job:{job.pk}", user_id=job.owner_id),
     )
     faces = [finding for finding in verdict.findings if finding.category == Category.FACE]
-    if not faces:
+    strangers = _unconsented_faces(job, faces, {frame.index: frame for frame in sampled})
+    if not strangers:
         return verdict
     unconsented = Finding(
         check="consent", category=Category.FACE, rule="output:face:no_consenting_cameo",
-        action=Decision.REVIEW, frame_index=faces[0].frame_index, time=faces[0].time,
-        evidence={"frames_with_faces": len(faces)},
+        action=Decision.REVIEW, frame_index=strangers[0].frame_index, time=strangers[0].time,
+        evidence={"frames_with_faces": len(faces), "frames_with_strangers": len(strangers)},
     )
     return dataclasses.replace(
         verdict,
         decision=Decision.strictest([verdict.decision, Decision.REVIEW]),
         findings=(*verdict.findings, unconsented),
     )
+
+
+def _unconsented_faces(job: GenerationJob, faces: list[Finding], frames: dict[int, Frame]) -> list[Finding]:
+    """Return the face findings whose frame shows someone who is not a consenting cameo.
+
+    A face the descriptor model cannot read counts as a stranger: moderation fails closed.
+    """
+    if not faces:
+        return []
+    vectors = [np.asarray(c.vector, dtype=np.float32) for c in job_cameos(job_id=job.pk) if c.vector]
+    if not vectors:
+        return faces
+    known = np.stack(vectors)
+    limit = float(settings.CAMEO_MATCH_DISTANCE)
+    strangers = []
+    for finding in faces:
+        frame = frames.get(finding.frame_index)
+        described = face_embeddings(frame) if frame is not None else []
+        for box in finding.evidence.get("boxes") or [None]:
+            # The descriptor of the face the detector boxed: the one whose centre lies in the box.
+            face = next((f for f in described if box is None or _centre_in(f.box.as_list(), box)), None)
+            if face is None or float(np.min(np.linalg.norm(known - face.vector, axis=1))) > limit:
+                strangers.append(finding)
+                break
+    return strangers
+
+
+def _centre_in(inner: list[int], outer: list[int]) -> bool:
+    x, y = inner[0] + inner[2] / 2, inner[1] + inner[3] / 2
+    return outer[0] <= x <= outer[0] + outer[2] and outer[1] <= y <= outer[1] + outer[3]
 
 
 # --- The whole run ---------------------------------------------------------------------------
@@ -450,11 +506,13 @@ def job_run(
             timings["render"] = round(time.perf_counter() - mark, 3)
 
             progress.update(phase="encoding", progress=ENCODE_AT, state=State.ENCODING, force=True)
-            mark = time.perf_counter()
-            marked = watermark_job(job, frames)
-            # Moderation looks at the frames while the encoder works: both wait on native code.
+            # Moderation looks at the rendered frames on a thread of its own while this one
+            # watermarks and encodes them: both spend their time in native code. The frames
+            # it sees lack only the platform's own mark, so it is stricter if anything.
             with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"check-{job_id}") as pool:
-                checking = pool.submit(_timed_check, job, marked)
+                checking = pool.submit(_timed_check, job, frames)
+                mark = time.perf_counter()
+                marked = watermark_job(job, frames)
                 encoded = encode_job(job, marked, records, Path(tmp))
                 timings["encode"] = round(time.perf_counter() - mark, 3)
                 progress.update(phase="checking", progress=CHECK_AT, state=State.CHECKING, force=True)

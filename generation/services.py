@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.images import image_clean
 from accounts.models import User
+from cameo.services import appearances_record, consent_check
 from moderation.media import MediaContext, image_frames, media_check
 from moderation.services import (
     TextRefused,
@@ -362,6 +363,16 @@ def _job_submit(
         job.width, job.height, job.aspect_ratio = source_job.width, source_job.height, source_job.aspect_ratio
         job.parameters = {"source_video": source_job.video.name}
 
+    # Every cameo the prompts mention, or the source video shows, must consent: no quota spent otherwise.
+    prompts = [prompt, *(shot["prompt"] for shot in shot_list)]
+    uses = consent_check(
+        user=owner, prompts=prompts, inherited_job_ids=[job.source_job_id] if job.source_job_id else []
+    )
+    if uses.cameos:
+        job.parameters = {
+            **job.parameters, "cameos": [{"handle": c.owner.handle, "cameo_id": c.pk} for c in uses.cameos]
+        }
+
     _quota_check(owner)
 
     held = any(v.decision == "review" for v in verdicts) or (
@@ -373,6 +384,7 @@ def _job_submit(
     if image_file is not None:
         job.source_image.save("source.png", image_file, save=False)
     job.save()
+    appearances_record(job_id=job.pk, user=owner, cameos=uses.cameos, prompt=uses.prompt)
 
     if held:
         review = next((v for v in verdicts if v.decision == "review"), None)
@@ -540,6 +552,48 @@ def appealed_refusal_lifted(*, job_id: int) -> None:
             return
         if job.mode not in (Mode.TEXT, Mode.STORYBOARD):
             return
+        prompts = [job.prompt, *(shot["prompt"] for shot in job.shots or [])]
+        try:
+            uses = consent_check(user=job.owner, prompts=prompts)
+        except ValidationError:
+            return  # someone it names has not said yes: it stays refused
+        appearances_record(job_id=job.pk, user=job.owner, cameos=uses.cameos, prompt=uses.prompt)
         job.state, job.phase, job.error, job.review, job.finished_at = State.QUEUED, "queued", "", "", None
         job.save(update_fields=["state", "phase", "error", "review", "finished_at"])
         job_enqueue(job)
+
+
+# --- Consent withdrawn: what happens to the jobs and drafts (cameo's signals)
+
+
+def _by_job(appearances) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for appearance in appearances:
+        found.setdefault(appearance.job_id, []).append(appearance.pk)
+    return found
+
+
+def consent_withdrawn_receiver(sender, *, appearances, **kwargs) -> dict[int, list[str]]:
+    """Cancel the jobs still rendering a cameo whose consent is gone."""
+    by_job = _by_job(appearances)
+    pending = list(
+        GenerationJob.objects.filter(pk__in=list(by_job), state__in=(State.HELD, *GenerationJob.ACTIVE_STATES))
+        .values_list("pk", flat=True)
+    )
+    job_cancel_by_system(job_ids=pending, reason=_("Someone in this video withdrew their consent."))
+    return {appearance_id: ["cancelled"] for job_id in pending for appearance_id in by_job[job_id]}
+
+
+def likeness_removed_receiver(sender, *, appearances, actor, **kwargs) -> dict[int, list[str]]:
+    """The person in these videos removed them: cancel their jobs and delete the drafts."""
+    outcome = consent_withdrawn_receiver(sender, appearances=appearances)
+    by_job = _by_job(appearances)
+    drafts = GenerationJob.objects.filter(pk__in=list(by_job), deleted_at__isnull=True).exclude(video="")
+    for job in drafts:
+        files = [(f.storage, f.name) for f in (job.video, job.poster, job.source_image) if f]
+        GenerationJob.objects.filter(pk=job.pk).update(deleted_at=timezone.now(), video="", poster="",
+                                                       source_image="")
+        transaction.on_commit(lambda files=files: [storage.delete(name) for storage, name in files])
+        for appearance_id in by_job[job.pk]:
+            outcome.setdefault(appearance_id, []).append("draft_deleted")
+    return outcome

@@ -19,6 +19,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from cameo.selectors import shows_viewer
 from config.media import file_response
 from moderation.services import is_moderator
 
@@ -179,12 +180,15 @@ def _serve(request: HttpRequest, file: FieldFile, *, download_name: str | None =
 
 
 def _viewable_job(request: HttpRequest, job_id: int) -> GenerationJob:
-    """Return the job if the viewer owns it or reviews content; 404 for everyone else."""
+    """Return the job if the viewer owns it, appears in it or reviews content; 404 for everyone else."""
     job = job_get(job_id=job_id, viewer=request.user)
     if job is not None and job.state != GenerationJob.State.READY and not is_moderator(request.user):
         job = None  # a blocked output is kept for the moderators who review its appeal, not shown
     if job is None and is_moderator(request.user):
         job = GenerationJob.objects.filter(pk=job_id).first()
+    if job is None and shows_viewer(job_id=job_id, viewer=request.user):
+        # The person in a video may watch it, whoever made it (their appearances page).
+        job = GenerationJob.objects.filter(pk=job_id, state=GenerationJob.State.READY).first()
     if job is None:
         raise Http404
     return job

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .media.bank import BankError, protected_media_analyse, protected_media_fill
-from .models import Case, Decision, ProtectedMedia, Report
+from .models import AuditEntry, Case, Decision, ProtectedMedia, Report
 
 
 class ProtectedMediaAddForm(forms.ModelForm):
@@ -135,13 +135,8 @@ class CaseAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
-    """The audit log: read only."""
-
-    list_display = ["created_at", "case", "moderator", "action", "policy_version"]
-    list_filter = ["action"]
-    readonly_fields = ["case", "moderator", "action", "note", "policy_version", "created_at"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An append-only record: shown, never added, changed or deleted here."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -151,3 +146,21 @@ class DecisionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """What people did to others' content outside the queue (a likeness taken down)."""
+
+    list_display = ["created_at", "action", "actor", "subject_owner", "subject_type", "subject_id"]
+    list_filter = ["action"]
+    readonly_fields = ["actor", "action", "subject_type", "subject_id", "subject_owner", "details", "created_at"]
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    """The audit log of moderators' decisions: read only."""
+
+    list_display = ["created_at", "case", "moderator", "action", "policy_version"]
+    list_filter = ["action"]
+    readonly_fields = ["case", "moderator", "action", "note", "policy_version", "created_at"]

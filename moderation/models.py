@@ -88,6 +88,7 @@ class Case(models.Model):
         FLAGGED_COMMENT = "flagged_comment", _("Flagged comment")
         REPORT = "report", _("Report")
         APPEAL = "appeal", _("Appeal")
+        CAMEO_VERIFICATION = "cameo_verification", _("Cameo verification")
 
     class State(models.TextChoices):
         OPEN = "open", _("Open")
@@ -236,3 +237,40 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"Report {self.pk} by {self.reporter_id} ({self.reason})"
+
+
+class AuditEntry(models.Model):
+    """Something a person did to someone else's content outside the review queue (the owner of
+    a likeness taking down a video that shows them): written once, never changed."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=40)
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    subject_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("subject_type", "subject_id")
+    subject_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="moderation_audit_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.subject_type_id}:{self.subject_id} by {self.actor_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise TypeError("The audit log is an append-only record: entries cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The audit log is an append-only record: entries cannot be deleted.")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Notification, User
 from accounts.services import notification_create
 
-from .models import Case, Decision, Report
+from .models import AuditEntry, Case, Decision, Report
 from .policy import CONTEXTS, Verdict, default_engine
 from .signals import case_decided
 
@@ -213,6 +213,21 @@ def _notification_target(subject: models.Model | None) -> models.Model | None:
     if subject is None or isinstance(subject, User):
         return None
     return getattr(subject, "post", subject)
+
+
+# --- Audit log
+
+
+def audit_record(
+    *, actor: User | None, action: str, subject: models.Model, owner: User | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Write one entry of the audit log: who did `action` to `subject`, and why."""
+    return AuditEntry.objects.create(
+        actor=actor, action=action, subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=subject.pk, subject_owner=owner if owner is not None else subject_owner(subject),
+        details=details or {},
+    )
 
 
 # --- Cases

@@ -80,7 +80,7 @@ def _subject_view(case: Case) -> dict[str, Any]:
     if subject is not None:
         text = (
             getattr(subject, "caption", None) or getattr(subject, "body", None) or getattr(subject, "bio", None)
-            or getattr(subject, "prompt", None) or ""
+            or getattr(subject, "prompt", None) or getattr(subject, "review_text", None) or ""
         )
     evidence = case.evidence or {}
     text_evidence = evidence.get("text") or (evidence.get("original_evidence") or {}).get("text") or {}
@@ -95,6 +95,8 @@ def _subject_view(case: Case) -> dict[str, Any]:
         # Private media (a draft) names its own permission-checked address.
         "video_url": getattr(video_owner, "review_video_url", None) or (video.url if video else ""),
         "poster_url": getattr(video_owner, "review_poster_url", None) or (poster.url if poster else ""),
+        # A likeness under verification shows its reference photos beside the clip.
+        "images": list(getattr(subject, "review_images", None) or []) if subject is not None else [],
         "text": text,
         "highlighted": _highlight(text, words),
         "rules": rules,

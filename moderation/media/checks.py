@@ -265,9 +265,8 @@ class NudityDetection(MediaCheck):
         detector = _nudity_detector(self.threads)
         findings = []
         for frame in frames:
-            # NudeNet reads OpenCV's channel order.
             detections = [
-                d for d in detector.detect(np.ascontiguousarray(frame.image[:, :, ::-1]))
+                d for d in nudity_detections(detector, frame.image)
                 if d["class"] in self.classes and d["score"] >= self.min_score
             ]
             if not detections:
@@ -286,6 +285,53 @@ class NudityDetection(MediaCheck):
                 },
             ))
         return findings
+
+
+def nudity_detections(detector, image: np.ndarray) -> list[dict]:
+    """Return what NudeNet's `detector.detect` returns for the BGR copy of RGB `image`.
+
+    NudeNet's own pre- and post-processing, done without its per-box Python loop: the
+    network's 2,100 candidate boxes are filtered with numpy, then suppressed by the same
+    class-agnostic NMS. The arithmetic is NudeNet's, in the same order and precision.
+    """
+    import cv2
+    from nudenet.nudenet import __labels as labels
+
+    height, width = image.shape[:2]
+    side = max(height, width)
+    x_pad, y_pad = side - width, side - height
+    padded = cv2.copyMakeBorder(np.ascontiguousarray(image), 0, y_pad, 0, x_pad, cv2.BORDER_CONSTANT)
+    # NudeNet turns its BGR input to RGB, then blobFromImage swaps it back: the network
+    # sees the planes in BGR order, which swapRB on the RGB frame gives directly.
+    size = (detector.input_width, detector.input_height)
+    blob = cv2.dnn.blobFromImage(padded, 1 / 255.0, size, (0, 0, 0), swapRB=True, crop=False)
+    output = detector.onnx_session.run(None, {detector.input_name: blob})[0]
+    rows = np.transpose(np.squeeze(output))
+    class_scores = rows[:, 4:]
+    best = class_scores.max(axis=1)
+    kept = np.nonzero(best >= 0.2)[0]
+    if not len(kept):
+        return []
+    scores = best[kept]
+    class_ids = class_scores[kept].argmax(axis=1)
+    x, y, w, h = (rows[kept, column] for column in range(4))
+    x = x - w / 2
+    y = y - h / 2
+    x = x * (width + x_pad) / size[0]
+    y = y * (height + y_pad) / size[1]
+    w = w * (width + x_pad) / size[0]
+    h = h * (height + y_pad) / size[1]
+    # max(0, min(v, limit)) as NudeNet writes it, NaN included.
+    x = np.where(x > 0, np.where(width < x, width, x), 0).astype(np.float32)
+    y = np.where(y > 0, np.where(height < y, height, y), 0).astype(np.float32)
+    w = np.where(width - x < w, width - x, w)
+    h = np.where(height - y < h, height - y, h)
+    boxes = np.stack([x, y, w, h], axis=1)
+    indices = cv2.dnn.NMSBoxes([list(box) for box in boxes], list(scores), 0.25, 0.45)
+    return [
+        {"class": labels[class_ids[i]], "score": float(scores[i]), "box": [int(v) for v in boxes[i]]}
+        for i in np.ravel(indices)
+    ]
 
 
 def _entry_evidence(entry: BankEntry) -> dict[str, object]:

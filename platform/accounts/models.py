@@ -141,6 +141,12 @@ class Notification(models.Model):
         MODERATION_REJECTED = "moderation_rejected", _("removed what you posted after review")
         REPORT_UPHELD = "report_upheld", _("acted on your report")
         REPORT_DISMISSED = "report_dismissed", _("reviewed your report and took no action")
+        CAMEO_USED = "cameo_used", _("made a video with your cameo")
+        CAMEO_APPROVED = "cameo_approved", _("approved your video with their cameo")
+        CAMEO_WITHDRAWN = "cameo_withdrawn", _("withdrew consent: your video with their cameo was taken down")
+        LIKENESS_REMOVED = "likeness_removed", _("removed a video of you that shows them")
+        CAMEO_VERIFIED = "cameo_verified", _("verified your cameo")
+        CAMEO_NOT_VERIFIED = "cameo_not_verified", _("could not verify your cameo")
 
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     actor = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+", null=True)

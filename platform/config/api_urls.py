@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("moderation.api_urls")),
     path("", include("generation.api_urls")),
     path("", include("feed.draft_api")),
+    path("", include("cameo.api_urls")),
 ]

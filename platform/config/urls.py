@@ -22,6 +22,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("moderation/", include("moderation.urls")),
     path("create/", include("generation.urls")),
+    path("cameo/", include("cameo.urls")),
     path("", include("accounts.urls")),
     path("", include("feed.urls")),
 ]

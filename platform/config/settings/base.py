@@ -287,6 +287,19 @@ GENERATION_PROGRESS_INTERVAL = float(os.environ.get("GENERATION_PROGRESS_INTERVA
 GENERATION_SIGNING_DIR = Path(os.environ.get("GENERATION_SIGNING_DIR", VAR_DIR / "signing"))
 GENERATION_PLATFORM_MARK = "reel"
 
+# --- Cameos: likenesses are adults' only, checked, and private.
+CAMEO_MINIMUM_AGE = 18
+CAMEO_MAX_PHOTOS = 5
+CAMEO_PHOTO_MAX_BYTES = 10 * 1024 * 1024
+CAMEO_PHOTO_MAX_PIXELS = 40_000_000
+CAMEO_CLIP_MAX_BYTES = 30 * 1024 * 1024
+CAMEO_CLIP_MAX_SECONDS = 20.0
+CAMEO_CLIP_MAX_PIXELS = 2560 * 1440
+# How long a verification challenge stays valid.
+CAMEO_CHALLENGE_MINUTES = 15
+# Two faces are the same person when their dlib descriptors are closer than this.
+CAMEO_MATCH_DISTANCE = float(os.environ.get("CAMEO_MATCH_DISTANCE", "0.6"))
+
 # --- Moderation: media checks, by dotted path or {"NAME": path, "OPTIONS": {...}}.
 # A check that is missing or fails sends the item to review: moderation fails closed.
 MODERATION_MEDIA_CHECKS = [
