@@ -73,24 +73,43 @@ class ClipForm(BaseForm):
 
 class RulesForm(BaseForm):
     audience = forms.ChoiceField(
-        label=_("Who may use your cameo"), choices=Cameo.Audience.choices, widget=forms.RadioSelect,
+        label=_("Who may use your cameo"),
+        choices=Cameo.Audience.choices,
+        widget=forms.RadioSelect,
     )
     limits = forms.CharField(
-        label=_("Limits"), required=False, strip=False,
-        help_text=_("In your own words, one per line: what videos with you must never show. "
-                    "Uses that cross a limit are refused, and taken down when you add one."),
-        widget=forms.Textarea(attrs={"rows": 4, "maxlength": LIMITS_MAX_LENGTH,
-                                     "placeholder": _("no violence\nnothing political")}),
+        label=_("Limits"),
+        required=False,
+        strip=False,
+        help_text=_(
+            "In your own words, one per line: what videos with you must never show. "
+            "Uses that cross a limit are refused, and taken down when you add one."
+        ),
+        widget=forms.Textarea(
+            attrs={
+                "rows": 4,
+                "maxlength": LIMITS_MAX_LENGTH,
+                "placeholder": _("no violence\nnothing political"),
+            }
+        ),
     )
     approve_each_use = forms.BooleanField(
-        label=_("Approve every use"), required=False,
+        label=_("Approve every use"),
+        required=False,
         help_text=_("Videos with you cannot be posted until you approve them."),
     )
 
 
 class GrantForm(BaseForm):
     handle = forms.CharField(
-        label=_("Handle"), max_length=40,
-        widget=forms.TextInput(attrs={"placeholder": "@handle", "autocapitalize": "none", "autocomplete": "off",
-                                      "spellcheck": "false"}),
+        label=_("Handle"),
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": "@handle",
+                "autocapitalize": "none",
+                "autocomplete": "off",
+                "spellcheck": "false",
+            }
+        ),
     )

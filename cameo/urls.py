@@ -15,8 +15,16 @@ urlpatterns = [
     path("grants/remove", views.grant_remove_view, name="grant-remove"),
     path("delete", views.delete, name="delete"),
     path("appearances/", views.appearances, name="appearances"),
-    path("appearances/<int:appearance_id>/approve", views.appearance_approve_view, name="appearance-approve"),
-    path("appearances/<int:appearance_id>/remove", views.appearance_remove_view, name="appearance-remove"),
+    path(
+        "appearances/<int:appearance_id>/approve",
+        views.appearance_approve_view,
+        name="appearance-approve",
+    ),
+    path(
+        "appearances/<int:appearance_id>/remove",
+        views.appearance_remove_view,
+        name="appearance-remove",
+    ),
     path("photos/<int:photo_id>", views.photo, name="photo"),
     path("<int:cameo_id>/clip", views.clip, name="clip"),
 ]

@@ -21,8 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from config.media import file_response
@@ -87,11 +86,11 @@ APPEARANCES_PAGE_SIZE = 30
 
 # What the feed and generation did to a video when consent went (the signals' answers).
 OUTCOME_WORDS = {
-    "cancelled": _lazy("render cancelled"),
-    "unpublished": _lazy("post unpublished"),
-    "withheld": _lazy("post kept out of the feed"),
-    "remixes_unpublished": _lazy("remixes unpublished"),
-    "draft_deleted": _lazy("draft deleted"),
+    "cancelled": gettext_lazy("render cancelled"),
+    "unpublished": gettext_lazy("post unpublished"),
+    "withheld": gettext_lazy("post kept out of the feed"),
+    "remixes_unpublished": gettext_lazy("remixes unpublished"),
+    "draft_deleted": gettext_lazy("draft deleted"),
 }
 
 
@@ -116,7 +115,9 @@ def _error_text(exc: ValidationError) -> str:
 def _live_uses(user) -> set[int]:
     """Return the ids of the uses of `user`'s likeness by others that are live now."""
     return set(
-        appearances_of(owner=user).filter(state__in=Appearance.LIVE_STATES).exclude(user=user)
+        appearances_of(owner=user)
+        .filter(state__in=Appearance.LIVE_STATES)
+        .exclude(user=user)
         .values_list("pk", flat=True)
     )
 
@@ -124,11 +125,15 @@ def _live_uses(user) -> set[int]:
 def _taken_down(request: HttpRequest, count: int) -> None:
     """Say how many videos with the person lost their consent and were taken down."""
     if count:
-        messages.warning(request, ngettext(
-            "%(n)d video with you was taken down: its maker no longer has your consent.",
-            "%(n)d videos with you were taken down: their makers no longer have your consent.",
-            count,
-        ) % {"n": count})
+        messages.warning(
+            request,
+            ngettext(
+                "%(n)d video with you was taken down: its maker no longer has your consent.",
+                "%(n)d videos with you were taken down: their makers no longer have your consent.",
+                count,
+            )
+            % {"n": count},
+        )
 
 
 def _home(request: HttpRequest, **forms: BaseForm) -> HttpResponse:
@@ -146,12 +151,18 @@ def _home(request: HttpRequest, **forms: BaseForm) -> HttpResponse:
             challenge_expires=expires,
             challenge_expired=expires is None or expires < timezone.now(),
             clip_form=forms.get("clip_form") or ClipForm(),
-            rules_form=forms.get("rules_form") or RulesForm(initial={
-                "audience": cameo.audience, "limits": cameo.limits, "approve_each_use": cameo.approve_each_use,
-            }),
+            rules_form=forms.get("rules_form")
+            or RulesForm(
+                initial={
+                    "audience": cameo.audience,
+                    "limits": cameo.limits,
+                    "approve_each_use": cameo.approve_each_use,
+                }
+            ),
             grant_form=forms.get("grant_form") or GrantForm(),
             awaiting=appearances_of(owner=request.user)
-            .filter(state=Appearance.State.AWAITING_APPROVAL).count(),
+            .filter(state=Appearance.State.AWAITING_APPROVAL)
+            .count(),
         )
     return render(request, "cameo/home.html", context)
 
@@ -170,8 +181,13 @@ def _status_text(appearance: Appearance) -> str:
     """Return the state of a use in words: "Consent withdrawn (approval revoked): post unpublished"."""
     text = appearance.get_state_display()
     if appearance.reason and appearance.state != Appearance.State.REMOVED:
-        text = _("%(state)s (%(reason)s)") % {"state": text, "reason": appearance.get_reason_display()}
-    done = [str(OUTCOME_WORDS.get(word, word.replace("_", " "))) for word in appearance.outcome or []]
+        text = _("%(state)s (%(reason)s)") % {
+            "state": text,
+            "reason": appearance.get_reason_display(),
+        }
+    done = [
+        str(OUTCOME_WORDS.get(word, word.replace("_", " "))) for word in appearance.outcome or []
+    ]
     if done:
         text = _("%(state)s: %(outcome)s") % {"state": text, "outcome": ", ".join(done)}
     return text
@@ -179,12 +195,16 @@ def _status_text(appearance: Appearance) -> str:
 
 def _row(appearance: Appearance) -> AppearanceRow:
     outcome = set(appearance.outcome or [])
-    playable = appearance.state != Appearance.State.REMOVED and not outcome & {"cancelled", "draft_deleted"}
+    playable = appearance.state != Appearance.State.REMOVED and not outcome & {
+        "cancelled",
+        "draft_deleted",
+    }
     post_url = ""
     if appearance.post_id and appearance.is_live:
         post_url = reverse("feed:post", kwargs={"post_id": appearance.post_id})
-    return AppearanceRow(appearance=appearance, status=_status_text(appearance), playable=playable,
-                         post_url=post_url)
+    return AppearanceRow(
+        appearance=appearance, status=_status_text(appearance), playable=playable, post_url=post_url
+    )
 
 
 # --- Pages -----------------------------------------------------------------------------------
@@ -201,11 +221,18 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def appearances(request: HttpRequest) -> HttpResponse:
     """Every video that uses one's likeness, drafts of others included, newest first."""
-    page = Paginator(appearances_of(owner=request.user), APPEARANCES_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "cameo/appearances.html", {
-        "page": page, "rows": [_row(appearance) for appearance in page.object_list],
-        "cameo": cameo_of(request.user),
-    })
+    page = Paginator(appearances_of(owner=request.user), APPEARANCES_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "cameo/appearances.html",
+        {
+            "page": page,
+            "rows": [_row(appearance) for appearance in page.object_list],
+            "cameo": cameo_of(request.user),
+        },
+    )
 
 
 # --- Actions ---------------------------------------------------------------------------------
@@ -222,7 +249,9 @@ def create(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.service_errors_add(exc)
         else:
-            messages.success(request, _("Your cameo is made. Now record the challenge to prove it is you."))
+            messages.success(
+                request, _("Your cameo is made. Now record the challenge to prove it is you.")
+            )
             return redirect("cameo:home")
     return _home(request, create_form=form)
 
@@ -252,7 +281,9 @@ def verify(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.service_errors_add(exc)
         else:
-            messages.success(request, _("Thank you: a moderator checks your clip and you will be notified."))
+            messages.success(
+                request, _("Thank you: a moderator checks your clip and you will be notified.")
+            )
             return redirect("cameo:home")
     return _home(request, clip_form=form)
 
@@ -266,8 +297,13 @@ def rules(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         before = _live_uses(request.user)
         try:
-            rules_update(cameo=cameo, user=request.user, audience=form.cleaned_data["audience"],
-                         limits=form.cleaned_data["limits"], approve_each_use=form.cleaned_data["approve_each_use"])
+            rules_update(
+                cameo=cameo,
+                user=request.user,
+                audience=form.cleaned_data["audience"],
+                limits=form.cleaned_data["limits"],
+                approve_each_use=form.cleaned_data["approve_each_use"],
+            )
         except ValidationError as exc:
             form.service_errors_add(exc)
         else:
@@ -289,10 +325,17 @@ def grant_add_view(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.service_errors_add(exc)
         else:
-            messages.success(request, _("@%(handle)s may now use your cameo.") % {"handle": grant.user.handle})
+            messages.success(
+                request, _("@%(handle)s may now use your cameo.") % {"handle": grant.user.handle}
+            )
             if cameo.audience != Cameo.Audience.APPROVED:
-                messages.info(request, _("Your cameo is not set to “People I approve”: change who may use it "
-                                         "for the list to count."))
+                messages.info(
+                    request,
+                    _(
+                        "Your cameo is not set to “People I approve”: change who may use it "
+                        "for the list to count."
+                    ),
+                )
             return redirect("cameo:home")
     return _home(request, grant_form=form)
 
@@ -308,8 +351,10 @@ def grant_remove_view(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(request, _("@%(handle)s may no longer use your cameo.") % {
-            "handle": handle.strip().lstrip("@")})
+        messages.success(
+            request,
+            _("@%(handle)s may no longer use your cameo.") % {"handle": handle.strip().lstrip("@")},
+        )
         _taken_down(request, len(withdrawn))
     return redirect("cameo:home")
 
@@ -334,8 +379,10 @@ def appearance_approve_view(request: HttpRequest, appearance_id: int) -> HttpRes
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
-        messages.success(request, _("Approved: @%(handle)s can post this video.") % {
-            "handle": appearance.user.handle})
+        messages.success(
+            request,
+            _("Approved: @%(handle)s can post this video.") % {"handle": appearance.user.handle},
+        )
     return redirect("cameo:appearances")
 
 

@@ -457,7 +457,10 @@ def consent_holds(post: Post) -> bool:
 
 
 def _take_down(post_ids: list[int]) -> dict[int, str]:
-    """Take the posts and every remix of them out of the feeds; return {post id: what happened}."""
+    """Take the posts and every remix of them out of the feeds; return {post id: what happened}.
+
+    The authors of the posts are told by cameo; the authors of the remixes are told here.
+    """
     done: dict[int, str] = {}
     frontier = list(post_ids)
     while frontier:
@@ -466,8 +469,9 @@ def _take_down(post_ids: list[int]) -> dict[int, str]:
             done[post.pk] = "unpublished" if post.state == Post.State.PUBLISHED else "withheld"
             if post.state != Post.State.REMOVED:
                 post_unpublish(post=post, state=Post.State.REMOVED)
-                notification_create(recipient=post.author, actor=None, verb=Notification.Verb.CAMEO_WITHDRAWN,
-                                    target=post)
+                if post.pk not in post_ids:
+                    notification_create(recipient=post.author, actor=None,
+                                        verb=Notification.Verb.CAMEO_WITHDRAWN)
         frontier = list(Post.objects.filter(remix_of_id__in=[p.pk for p in posts]).exclude(pk__in=list(done))
                         .values_list("pk", flat=True))
     return done

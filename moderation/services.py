@@ -402,6 +402,8 @@ def case_decide(*, case: Case, moderator: User, action: str, note: str = "") -> 
 
 
 def _tell_the_people_concerned(case: Case, action: str) -> None:
+    if case.kind == Case.Kind.CAMEO_VERIFICATION:
+        return  # cameo tells the owner in its own words
     subject = case.subject
     target = _notification_target(subject)
     approved = action == Decision.Action.APPROVE

@@ -24,8 +24,15 @@ from .conftest import cameo_verified, clip_bytes, clip_upload, photo_upload, str
 
 pytestmark = pytest.mark.django_db
 
-ACTIONS = ["cameo:create", "cameo:challenge", "cameo:verify", "cameo:rules", "cameo:grant-add",
-           "cameo:grant-remove", "cameo:delete"]
+ACTIONS = [
+    "cameo:create",
+    "cameo:challenge",
+    "cameo:verify",
+    "cameo:rules",
+    "cameo:grant-add",
+    "cameo:grant-remove",
+    "cameo:delete",
+]
 
 
 def _text(response) -> str:
@@ -42,11 +49,18 @@ def _follow_messages(client, response) -> str:
     return _text(client.get(response["Location"]))
 
 
-def _use(cameo: Cameo, maker, *, state=Appearance.State.ALLOWED, post=None, job_id=None, prompt=None) -> Appearance:
+def _use(
+    cameo: Cameo, maker, *, state=Appearance.State.ALLOWED, post=None, job_id=None, prompt=None
+) -> Appearance:
     """Record that `maker` put `cameo` in a video (job `job_id`), posted as `post` if given."""
     return Appearance.objects.create(
-        cameo=cameo, owner=cameo.owner, user=maker, job_id=job_id or (post.job_id if post else 9000 + maker.pk),
-        post_id=post.pk if post else None, prompt=prompt or f"@{cameo.owner.handle} surfing at sunset", state=state,
+        cameo=cameo,
+        owner=cameo.owner,
+        user=maker,
+        job_id=job_id or (post.job_id if post else 9000 + maker.pk),
+        post_id=post.pk if post else None,
+        prompt=prompt or f"@{cameo.owner.handle} surfing at sunset",
+        state=state,
     )
 
 
@@ -90,7 +104,7 @@ def test_actions_check_the_csrf_token(alice):
 
 
 def test_the_header_links_to_the_cameo_page_for_signed_in_people(client, alice):
-    assert 'data-cameo-link' not in client.get(reverse("feed:for_you")).content.decode()
+    assert "data-cameo-link" not in client.get(reverse("feed:for_you")).content.decode()
     client.force_login(alice)
     page = client.get(reverse("feed:for_you")).content.decode()
     assert f'href="{reverse("cameo:home")}" data-cameo-link>Cameo<' in page
@@ -102,7 +116,9 @@ def test_photos_and_the_clip_are_only_for_the_owner_and_moderators(client, alice
     addresses = [reverse("cameo:photo", args=[photo.pk]), reverse("cameo:clip", args=[cameo.pk])]
     for address in addresses:
         response = client.get(address)  # a visitor is sent to log in, never given the file
-        assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+        assert response.status_code == 302 and response["Location"].startswith(
+            reverse("accounts:login")
+        )
     client.force_login(bob)
     for address in addresses:
         assert client.get(address).status_code == 404
@@ -131,12 +147,14 @@ def test_the_page_explains_cameos_and_offers_to_make_one(client, alice):
 
 def test_an_adult_makes_a_cameo_from_a_photo_and_sees_the_challenge(client, alice):
     client.force_login(alice)
-    response = client.post(reverse("cameo:create"), {"photos": [photo_upload(), photo_upload(name="two.png")]})
+    response = client.post(
+        reverse("cameo:create"), {"photos": [photo_upload(), photo_upload(name="two.png")]}
+    )
     page = _follow_messages(client, response)
     cameo = Cameo.objects.get(owner=alice)
     assert cameo.state == Cameo.State.PENDING and cameo.photos.count() == 2
     assert "Your cameo is made." in page
-    assert 'data-cameo-badge>Waiting for the verification clip<' in page
+    assert "data-cameo-badge>Waiting for the verification clip<" in page
     assert f"say {' '.join(cameo.challenge_digits)} out loud" in page
     for photo in cameo.photos.all():
         assert reverse("cameo:photo", args=[photo.pk]) in page
@@ -182,7 +200,9 @@ def test_no_photo_is_refused(client, alice):
 def test_too_many_photos_are_refused(client, alice, settings):
     settings.CAMEO_MAX_PHOTOS = 1
     client.force_login(alice)
-    response = client.post(reverse("cameo:create"), {"photos": [photo_upload(), photo_upload(name="b.png")]})
+    response = client.post(
+        reverse("cameo:create"), {"photos": [photo_upload(), photo_upload(name="b.png")]}
+    )
     assert "Add at most 1 photos." in _text(response)
     assert not Cameo.objects.exists()
 
@@ -217,7 +237,9 @@ def test_the_challenge_clip_sends_the_cameo_to_a_moderator(client, alice, pendin
 
 def test_a_clip_of_someone_else_is_refused_and_nothing_is_kept(client, alice, pending):
     client.force_login(alice)
-    response = client.post(reverse("cameo:verify"), {"clip": clip_upload(clip_bytes([stranger_face()]))})
+    response = client.post(
+        reverse("cameo:verify"), {"clip": clip_upload(clip_bytes([stranger_face()]))}
+    )
     page = _text(response)
     assert response.status_code == 200
     assert "Your clip was not accepted." in page
@@ -228,7 +250,9 @@ def test_a_clip_of_someone_else_is_refused_and_nothing_is_kept(client, alice, pe
 
 
 def test_an_expired_challenge_says_so(client, alice, pending):
-    Cameo.objects.filter(pk=pending.pk).update(challenge_issued_at=pending.challenge_issued_at.replace(year=2020))
+    Cameo.objects.filter(pk=pending.pk).update(
+        challenge_issued_at=pending.challenge_issued_at.replace(year=2020)
+    )
     client.force_login(alice)
     assert "This challenge has expired" in _text(client.get(reverse("cameo:home")))
     response = client.post(reverse("cameo:verify"), {"clip": clip_upload()})
@@ -236,11 +260,13 @@ def test_an_expired_challenge_says_so(client, alice, pending):
     assert Cameo.objects.get(pk=pending.pk).state == Cameo.State.PENDING
 
 
-def test_a_verified_cameo_says_so_and_the_notification_names_the_moderators(client, alice, moderator):
+def test_a_verified_cameo_says_so_and_the_notification_names_the_moderators(
+    client, alice, moderator
+):
     cameo_verified(alice, moderator)
     client.force_login(alice)
     page = _text(client.get(reverse("cameo:home")))
-    assert 'data-cameo-badge>Verified<' in page
+    assert "data-cameo-badge>Verified<" in page
     assert "data-challenge" not in page
     notes = _text(client.get(reverse("accounts:notifications")))
     assert "Moderators verified your cameo" in notes
@@ -263,23 +289,36 @@ def verified(alice, moderator):
 
 def test_the_rules_are_saved(client, alice, verified):
     client.force_login(alice)
-    response = client.post(reverse("cameo:rules"), {
-        "audience": "mutuals", "limits": "no violence\nnothing political", "approve_each_use": "on"})
+    response = client.post(
+        reverse("cameo:rules"),
+        {
+            "audience": "mutuals",
+            "limits": "no violence\nnothing political",
+            "approve_each_use": "on",
+        },
+    )
     page = _follow_messages(client, response)
     verified.refresh_from_db()
     assert (verified.audience, verified.limits, verified.approve_each_use) == (
-        "mutuals", "no violence\nnothing political", True)
+        "mutuals",
+        "no violence\nnothing political",
+        True,
+    )
     assert "Your rules are saved." in page
     assert "taken down" not in page.split('id="toasts"')[1]
 
 
-def test_rules_that_narrow_the_audience_take_videos_down_and_say_how_many(client, alice, bob, carol, moderator):
+def test_rules_that_narrow_the_audience_take_videos_down_and_say_how_many(
+    client, alice, bob, carol, moderator
+):
     cameo = cameo_verified(alice, moderator, audience=Cameo.Audience.EVERYONE)
     post = _posted(bob)
     use = _use(cameo, bob, post=post)
     _use(cameo, carol)
     client.force_login(alice)
-    page = _follow_messages(client, client.post(reverse("cameo:rules"), {"audience": "only_me", "limits": ""}))
+    page = _follow_messages(
+        client, client.post(reverse("cameo:rules"), {"audience": "only_me", "limits": ""})
+    )
     assert "2 videos with you were taken down" in page
     use.refresh_from_db()
     post.refresh_from_db()
@@ -303,7 +342,10 @@ def test_bad_rules_are_refused_and_nothing_changes(client, alice, verified):
 
 def test_someone_cannot_change_the_rules_of_another_persons_cameo(client, alice, bob, verified):
     client.force_login(bob)
-    assert client.post(reverse("cameo:rules"), {"audience": "everyone", "limits": ""}).status_code == 404
+    assert (
+        client.post(reverse("cameo:rules"), {"audience": "everyone", "limits": ""}).status_code
+        == 404
+    )
     assert client.post(reverse("cameo:grant-add"), {"handle": "bob"}).status_code == 404
     assert client.post(reverse("cameo:delete")).status_code == 404
     verified.refresh_from_db()
@@ -326,7 +368,9 @@ def test_an_unknown_handle_is_refused(client, alice, verified):
     assert not CameoGrant.objects.exists()
 
 
-def test_removing_someone_takes_their_videos_down_and_says_how_many(client, alice, bob, carol, verified):
+def test_removing_someone_takes_their_videos_down_and_says_how_many(
+    client, alice, bob, carol, verified
+):
     CameoGrant.objects.create(cameo=verified, user=bob)
     CameoGrant.objects.create(cameo=verified, user=carol)
     post = _posted(bob)
@@ -360,7 +404,7 @@ def test_deleting_the_cameo_takes_every_video_down(client, alice, bob, verified)
     use = _use(verified, bob, post=post)
     client.force_login(alice)
     page = _text(client.get(reverse("cameo:home")))
-    assert "data-confirm=\"Delete your cameo?" in page
+    assert 'data-confirm="Delete your cameo?' in page
     page = _follow_messages(client, client.post(reverse("cameo:delete")))
     assert not Cameo.objects.filter(owner=alice).exists()
     assert "Your cameo, its photos and its clip are deleted." in page
@@ -374,10 +418,14 @@ def test_deleting_the_cameo_takes_every_video_down(client, alice, bob, verified)
 # ---------- The videos that use one's likeness ----------
 
 
-def test_the_appearances_page_lists_every_use_newest_first(client, alice, bob, carol, moderator, verified):
+def test_the_appearances_page_lists_every_use_newest_first(
+    client, alice, bob, carol, moderator, verified
+):
     job = make_job(bob, state=GenerationJob.State.READY, prompt="@alice surfing at sunset")
     older = _use(verified, bob, job_id=job.pk, prompt="@alice surfing at sunset")
-    newer = _use(verified, carol, state=Appearance.State.AWAITING_APPROVAL, prompt="@alice on the moon")
+    newer = _use(
+        verified, carol, state=Appearance.State.AWAITING_APPROVAL, prompt="@alice on the moon"
+    )
     other = _use(cameo_verified(carol, moderator), bob)
     client.force_login(alice)
     response = client.get(reverse("cameo:appearances"))
@@ -385,13 +433,20 @@ def test_the_appearances_page_lists_every_use_newest_first(client, alice, bob, c
     assert response.status_code == 200
     assert page.index(f'data-appearance="{newer.pk}"') < page.index(f'data-appearance="{older.pk}"')
     assert f'data-appearance="{other.pk}"' not in page
-    row = page[page.index(f'data-appearance="{older.pk}"'):page.index("</li>", page.index(f'data-appearance="{older.pk}"'))]
+    row = page[
+        page.index(f'data-appearance="{older.pk}"') : page.index(
+            "</li>", page.index(f'data-appearance="{older.pk}"')
+        )
+    ]
     assert "@bob" in row and "@alice surfing at sunset" in row and "Allowed" in row
     assert f'src="{reverse("generation:job-video", args=[job.pk])}"' in row
     assert "Take this video down? It is removed for everyone and recorded in the audit log." in row
     assert "Approve</button>" not in row
-    row = page[page.index(f'data-appearance="{newer.pk}"'):]
-    assert "Waiting for your approval" in row.split("</li>")[0] and "Approve</button>" in row.split("</li>")[0]
+    row = page[page.index(f'data-appearance="{newer.pk}"') :]
+    assert (
+        "Waiting for your approval" in row.split("</li>")[0]
+        and "Approve</button>" in row.split("</li>")[0]
+    )
     # The person in the video may watch the draft, whoever made it.
     assert client.get(reverse("generation:job-video", args=[job.pk])).status_code == 200
 
@@ -401,13 +456,16 @@ def test_a_posted_use_links_to_its_post(client, alice, bob, verified):
     _use(verified, bob, post=post)
     client.force_login(alice)
     assert f'href="{reverse("feed:post", args=[post.pk])}" data-appearance-post' in _text(
-        client.get(reverse("cameo:appearances")))
+        client.get(reverse("cameo:appearances"))
+    )
 
 
 def test_the_home_page_counts_the_videos_waiting_for_approval(client, alice, bob, verified):
     _use(verified, bob, state=Appearance.State.AWAITING_APPROVAL)
     client.force_login(alice)
-    assert "1 video with you is waiting for your approval." in _text(client.get(reverse("cameo:home")))
+    assert "1 video with you is waiting for your approval." in _text(
+        client.get(reverse("cameo:home"))
+    )
 
 
 def test_the_owner_approves_a_waiting_use(client, alice, bob, verified):
@@ -425,25 +483,35 @@ def test_the_owner_removes_a_video_of_them(client, alice, bob, verified):
     post = _posted(bob)
     use = _use(verified, bob, post=post)
     client.force_login(alice)
-    page = _follow_messages(client, client.post(reverse("cameo:appearance-remove", args=[use.pk]), {"note": "No"}))
+    page = _follow_messages(
+        client, client.post(reverse("cameo:appearance-remove", args=[use.pk]), {"note": "No"})
+    )
     use.refresh_from_db()
     post.refresh_from_db()
     assert use.state == Appearance.State.REMOVED and post.state == Post.State.REMOVED
     assert "The video is taken down for everyone." in page
     assert AuditEntry.objects.filter(action="likeness_removal", actor=alice).count() == 1
-    row = page[page.index(f'data-appearance="{use.pk}"'):].split("</li>")[0]
+    row = page[page.index(f'data-appearance="{use.pk}"') :].split("</li>")[0]
     assert "Removed by you" in row and "appearance-remove" not in row and "<video" not in row
 
 
-def test_other_people_cannot_see_approve_or_remove_someone_elses_appearances(client, alice, bob, carol, verified):
+def test_other_people_cannot_see_approve_or_remove_someone_elses_appearances(
+    client, alice, bob, carol, verified
+):
     waiting = _use(verified, bob, state=Appearance.State.AWAITING_APPROVAL)
     for person in (bob, carol):  # the maker of the video is not the person in it
         client.force_login(person)
-        assert f'data-appearance="{waiting.pk}"' not in _text(client.get(reverse("cameo:appearances")))
-        assert client.post(reverse("cameo:appearance-approve", args=[waiting.pk])).status_code == 404
+        assert f'data-appearance="{waiting.pk}"' not in _text(
+            client.get(reverse("cameo:appearances"))
+        )
+        assert (
+            client.post(reverse("cameo:appearance-approve", args=[waiting.pk])).status_code == 404
+        )
         assert client.post(reverse("cameo:appearance-remove", args=[waiting.pk])).status_code == 404
     client.force_login(alice)
-    assert client.post(reverse("cameo:appearance-remove", args=[waiting.pk + 1000])).status_code == 404
+    assert (
+        client.post(reverse("cameo:appearance-remove", args=[waiting.pk + 1000])).status_code == 404
+    )
     waiting.refresh_from_db()
     assert waiting.state == Appearance.State.AWAITING_APPROVAL
     assert not AuditEntry.objects.exists()
@@ -453,4 +521,3 @@ def test_someone_without_a_cameo_sees_an_invitation_to_make_one(client, bob):
     client.force_login(bob)
     page = _text(client.get(reverse("cameo:appearances")))
     assert "No videos with you yet" in page and reverse("cameo:home") in page
-

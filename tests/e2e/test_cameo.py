@@ -44,8 +44,9 @@ def _approve(case: Case, moderator) -> None:
 
 
 def _new_page(browser, base_url: str, errors: list[str]):
-    context = browser.new_context(viewport=PHONE, locale="en-US", base_url=base_url, device_scale_factor=2,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport=PHONE, locale="en-US", base_url=base_url, device_scale_factor=2, has_touch=True
+    )
     context.set_default_timeout(20_000)
     page = context.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -86,9 +87,13 @@ def test_a_cameo_is_made_shared_used_in_a_post_and_taken_back(browser, tmp_path,
             expect(page.get_by_text("Adults only", exact=False)).to_be_visible()
             page.get_by_label("Photos of your face").set_input_files(str(photo))
             page.get_by_role("button", name="Make my cameo").click()
-            expect(page.locator("[data-cameo-badge]")).to_have_text("Waiting for the verification clip")
+            expect(page.locator("[data-cameo-badge]")).to_have_text(
+                "Waiting for the verification clip"
+            )
             cameo = Cameo.objects.get(owner=alice)
-            expect(page.locator("[data-challenge-text]")).to_contain_text(" ".join(cameo.challenge_digits))
+            expect(page.locator("[data-challenge-text]")).to_contain_text(
+                " ".join(cameo.challenge_digits)
+            )
             expect(page.locator(".cameo__photos img")).to_have_count(1)
             assert page.locator(".cameo__photos img").evaluate("(img) => img.naturalWidth") > 0
             page.get_by_label("Your recording").set_input_files(str(clip))
@@ -136,7 +141,9 @@ def test_a_cameo_is_made_shared_used_in_a_post_and_taken_back(browser, tmp_path,
             if post.state == Post.State.PENDING_REVIEW:
                 # The render showed a face the checks could not tie to Alice (its seed is random):
                 # a moderator looks at the post and lets it through.
-                held = Case.objects.filter(subject_type=ContentType.objects.get_for_model(Post), subject_id=post.pk)
+                held = Case.objects.filter(
+                    subject_type=ContentType.objects.get_for_model(Post), subject_id=post.pk
+                )
                 for case in held.exclude(state=Case.State.DECIDED):
                     _approve(case, moderator)
             post.refresh_from_db()
@@ -154,9 +161,13 @@ def test_a_cameo_is_made_shared_used_in_a_post_and_taken_back(browser, tmp_path,
             expect(row.locator("[data-appearance-status]")).to_have_text("Allowed")
             video = row.locator("video[data-appearance-video]")
             expect(video).to_be_visible()
-            page.wait_for_function("(video) => video.readyState >= 1 && video.videoWidth > 0",
-                                   arg=video.element_handle())
-            expect(row.locator("[data-appearance-post]")).to_have_attribute("href", f"/v/{post.pk}/")
+            page.wait_for_function(
+                "(video) => video.readyState >= 1 && video.videoWidth > 0",
+                arg=video.element_handle(),
+            )
+            expect(row.locator("[data-appearance-post]")).to_have_attribute(
+                "href", f"/v/{post.pk}/"
+            )
             page.screenshot(path=str(screenshots / "cameo-appearances-phone.png"))
 
             # She takes Bob off her list: his post leaves the feed at once.
@@ -176,7 +187,8 @@ def test_a_cameo_is_made_shared_used_in_a_post_and_taken_back(browser, tmp_path,
 
             page.goto("/cameo/appearances/")
             expect(row.locator("[data-appearance-status]")).to_have_text(
-                "Consent withdrawn (approval revoked): post unpublished")
+                "Consent withdrawn (approval revoked): post unpublished"
+            )
             assert errors == []
         except Exception:
             print(f"--- worker log:\n{_log_tail(worker)}\n--- Daphne log:\n{_log_tail(server)}")
