@@ -519,11 +519,18 @@ def consent_enforce(*, cameo: Cameo, reason: str) -> list[Appearance]:
     return _withdraw(withdrawn, reasons=reasons)
 
 
+@dataclass(frozen=True)
+class RulesUpdated:
+    cameo: Cameo
+    withdrawn: list[Appearance]
+
+
 def rules_update(
     *, cameo: Cameo, user: User, audience: str | None = None, limits: str | None = None,
     approve_each_use: bool | None = None,
-) -> Cameo:
-    """Change who may use the cameo and on what terms; uses that lose consent are withdrawn."""
+) -> RulesUpdated:
+    """Change who may use the cameo and on what terms; return it with the uses that lost
+    consent, which are withdrawn at once."""
     _owned(cameo, user)
     errors: dict[str, list[str]] = {}
     if audience is not None and audience not in Cameo.Audience.values:
@@ -545,8 +552,8 @@ def rules_update(
         if approve_each_use is not None:
             cameo.approve_each_use = bool(approve_each_use)
         cameo.save()
-        consent_enforce(cameo=cameo, reason=Appearance.Reason.AUDIENCE)
-    return cameo
+        withdrawn = consent_enforce(cameo=cameo, reason=Appearance.Reason.AUDIENCE)
+    return RulesUpdated(cameo=cameo, withdrawn=withdrawn)
 
 
 def _person(handle: Any) -> User:

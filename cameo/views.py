@@ -7,7 +7,6 @@ its errors; an action without a form redirects back with a message."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -15,8 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models.fields.files import FieldFile
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST, require_safe
 
-from config.media import file_response
+from config.media import private_file_response
 from moderation.services import is_moderator
 
 from .forms import BaseForm, CameoCreateForm, ClipForm, GrantForm, RulesForm
@@ -45,17 +43,6 @@ from .services import (
 )
 
 
-def _serve_private(request: HttpRequest, file: FieldFile) -> HttpResponse:
-    if not file:
-        raise Http404
-    try:
-        path = Path(file.path)
-    except NotImplementedError:
-        # Remote storage (S3): its own address is signed and short-lived.
-        return HttpResponseRedirect(file.url)
-    return file_response(request, path, private=True)
-
-
 def _may_see(request: HttpRequest, cameo: Cameo) -> bool:
     return request.user.pk == cameo.owner_id or is_moderator(request.user)
 
@@ -67,7 +54,7 @@ def photo(request: HttpRequest, photo_id: int) -> HttpResponse:
     found = photo_get(photo_id=photo_id)
     if found is None or not _may_see(request, found.cameo):
         raise Http404
-    return _serve_private(request, found.image)
+    return private_file_response(request, found.image)
 
 
 @login_required
@@ -77,7 +64,7 @@ def clip(request: HttpRequest, cameo_id: int) -> HttpResponse:
     cameo = get_object_or_404(Cameo, pk=cameo_id)
     if not _may_see(request, cameo):
         raise Http404
-    return _serve_private(request, cameo.clip)
+    return private_file_response(request, cameo.clip)
 
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -110,16 +97,6 @@ def _own_appearance(request: HttpRequest, appearance_id: int) -> Appearance:
 
 def _error_text(exc: ValidationError) -> str:
     return " ".join(str(message) for message in exc.messages)
-
-
-def _live_uses(user) -> set[int]:
-    """Return the ids of the uses of `user`'s likeness by others that are live now."""
-    return set(
-        appearances_of(owner=user)
-        .filter(state__in=Appearance.LIVE_STATES)
-        .exclude(user=user)
-        .values_list("pk", flat=True)
-    )
 
 
 def _taken_down(request: HttpRequest, count: int) -> None:
@@ -295,9 +272,8 @@ def rules(request: HttpRequest) -> HttpResponse:
     cameo = _own_cameo(request)
     form = RulesForm(request.POST)
     if form.is_valid():
-        before = _live_uses(request.user)
         try:
-            rules_update(
+            updated = rules_update(
                 cameo=cameo,
                 user=request.user,
                 audience=form.cleaned_data["audience"],
@@ -308,7 +284,7 @@ def rules(request: HttpRequest) -> HttpResponse:
             form.service_errors_add(exc)
         else:
             messages.success(request, _("Your rules are saved."))
-            _taken_down(request, len(before - _live_uses(request.user)))
+            _taken_down(request, len(updated.withdrawn))
             return redirect("cameo:home")
     return _home(request, rules_form=form)
 

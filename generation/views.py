@@ -4,7 +4,6 @@ permission-checked files of a draft."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -12,15 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.db.models.fields.files import FieldFile
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from cameo.selectors import shows_viewer
-from config.media import file_response
+from config.media import private_file_response
 from moderation.services import is_moderator
 
 from . import services
@@ -168,15 +166,6 @@ def _submit(request: HttpRequest, form: JobCreateForm, cards: list[ShotCard]) ->
     )
 
 
-def _serve(request: HttpRequest, file: FieldFile, *, download_name: str | None = None) -> HttpResponse:
-    if not file:
-        raise Http404
-    try:
-        path = Path(file.path)
-    except NotImplementedError:
-        # Remote storage (S3): its own address is signed and short-lived.
-        return HttpResponseRedirect(file.url)
-    return file_response(request, path, private=True, download_name=download_name)
 
 
 def _viewable_job(request: HttpRequest, job_id: int) -> GenerationJob:
@@ -307,13 +296,13 @@ def job_video(request: HttpRequest, job_id: int) -> HttpResponse:
     """The draft's video, to its owner and to moderators; `?download=1` saves it as a file."""
     job = _viewable_job(request, job_id)
     download = f"reel-{job.pk}.mp4" if request.GET.get("download") else None
-    return _serve(request, job.video, download_name=download)
+    return private_file_response(request, job.video, download_name=download)
 
 
 @require_safe
 def job_poster(request: HttpRequest, job_id: int) -> HttpResponse:
     """The draft's poster image, to its owner and to moderators."""
-    return _serve(request, _viewable_job(request, job_id).poster)
+    return private_file_response(request, _viewable_job(request, job_id).poster)
 
 
 # --- Actions ---------------------------------------------------------------------------------

@@ -8,12 +8,14 @@ import re
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models.fields.files import FieldFile
 from django.http import (
     FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseNotModified,
+    HttpResponseRedirect,
     StreamingHttpResponse,
 )
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
@@ -118,6 +120,23 @@ def _unsatisfiable(size: int) -> HttpResponse:
     response = HttpResponse(status=416)
     response["Content-Range"] = f"bytes */{size}"
     return response
+
+
+def private_file_response(
+    request: HttpRequest, file: FieldFile, *, download_name: str | None = None
+) -> HttpResponse:
+    """Return a private stored file (a draft, a likeness) to someone already allowed to see it.
+
+    Local storage streams it with ranges and no caching; remote storage (S3) redirects to the
+    file's own signed, short-lived address.
+    """
+    if not file:
+        raise Http404
+    try:
+        path = Path(file.path)
+    except NotImplementedError:
+        return HttpResponseRedirect(file.url)
+    return file_response(request, path, private=True, download_name=download_name)
 
 
 def media_is_local() -> bool:

@@ -378,7 +378,8 @@ def test_narrowing_the_audience_or_the_limits_withdraws_what_they_no_longer_allo
     grant_add(cameo=cameo, user=alice, handle="carol")
     singing = _posted(bob, "@alice singing in the rain")
     surfing = _posted(carol, "@alice surfing")
-    rules_update(cameo=cameo, user=alice, limits="don't make me sing")
+    updated = rules_update(cameo=cameo, user=alice, limits="don't make me sing")
+    assert [a.job_id for a in updated.withdrawn] == [singing.job_id]
     assert Post.objects.get(pk=singing.pk).state == Post.State.REMOVED
     assert Appearance.objects.get(job_id=singing.job_id).reason == "limits"
     rules_update(cameo=cameo, user=alice, audience="approved")
