@@ -38,8 +38,11 @@ run: demo
 test: setup system-deps
 	$(PY) -m pytest
 
+# ruff, the types (mypy with django-stubs) and the import contracts between apps.
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	PYTHONPATH=platform:. $(VENV)/bin/lint-imports --no-cache
 
 bench: bench-feed bench-generation
 

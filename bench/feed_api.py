@@ -460,7 +460,7 @@ class _StandIn:
 
 def walk_cursor(runner: Runner, path: str, pages: int, limit: int) -> tuple[str, dict[str, Any]]:
     """Follow `next` through `pages` pages of the API; return the cursor and what it holds."""
-    from feed.selectors import cursor_decode
+    from config.pagination import cursor_decode
 
     cursor = None
     for _ in range(pages):

@@ -8,7 +8,7 @@ Wan 2.1 model on CPU unless GENERATION_MODEL_DIR points at a checkpoint):
 
 - baseline: WanPipeline(...) called directly with the same arguments, its frames encoded to
   H.264 MP4 with the same encoder settings;
-- platform: job_submit() (prompt moderation, quota, the job row) then job_run() — the worker's
+- platform: job_check() and job_create() (prompt moderation, quota, the job row) then job_run() — the worker's
   code: lease, per-step progress written to the row, render, watermark, encode, provenance
   in the file's metadata, signed content credentials, perceptual hashes for the registry,
   moderation of the output frames, the draft stored.
@@ -77,7 +77,8 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     from generation.encoding import encode_mp4
     from generation.models import GenerationJob
     from generation.runner import job_run
-    from generation.services import frame_size, job_submit
+    from generation.services import job_create
+    from generation.submission import frame_size, job_check
 
     owner, _ = User.objects.get_or_create(handle="bench", defaults={"email": "bench@example.invalid"})
     settings.GENERATION_DAILY_QUOTA = 10**6
@@ -104,8 +105,9 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
 
     def platform(seed: int) -> tuple[float, dict[str, float]]:
         start = time.perf_counter()
-        job = job_submit(owner=owner, prompt=prompt, duration=args.seconds, aspect_ratio=args.aspect_ratio,
-                         tier=args.tier, seed=seed, enqueue=False)
+        request = job_check(owner=owner, prompt=prompt, duration=args.seconds, aspect_ratio=args.aspect_ratio,
+                            tier=args.tier, seed=seed)
+        job = job_create(request=request, enqueue=False)
         state = job_run(job.pk)
         elapsed = time.perf_counter() - start
         job = GenerationJob.objects.get(pk=job.pk)

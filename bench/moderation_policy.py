@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/moderation_policy.py [--repeat N] [--context prompt|caption|comment]
 
-Calls moderation.services.text_check (validation, normalisation, matching, decision) on every
+Calls moderation.checks.text_check (validation, normalisation, matching, decision) on every
 line of moderation/policy/data/devset.tsv, N times over, and prints p50 / p99 / max per call,
 then the share of harmful texts caught (review or block) and of harmless ones not allowed.
 The lexicon and its indexes are built once before timing, as in a running site.
@@ -57,9 +57,9 @@ def percentile(sorted_values: list[float], share: float) -> float:
 def main() -> int:
     args = parse_args()
     setup_django()
+    from moderation.checks import text_check
     from moderation.policy import default_engine
     from moderation.policy.devset import load_devset, score
-    from moderation.services import text_check
 
     started = time.perf_counter()
     engine = default_engine()

@@ -14,8 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import user_get_visible
+from accounts.viewers import signed_in
 from config.api import WriteThrottledView, error_responses
 
+from .consent import ConsentRefused, consent_check
 from .models import Appearance, Cameo
 from .selectors import appearance_get, appearances_of, cameo_lookup, cameo_of
 from .serializers import (
@@ -32,16 +34,14 @@ from .serializers import (
     WithdrawnSerializer,
 )
 from .services import (
-    ConsentRefused,
     appearance_approve,
     appearance_remove,
     cameo_create,
     cameo_delete,
+    cameo_rules_update,
     challenge_issue,
-    consent_check,
     grant_add,
     grant_remove,
-    rules_update,
     verification_submit,
 )
 
@@ -52,14 +52,14 @@ class AppearancePagination(LimitOffsetPagination):
 
 
 def _own_cameo(request: Request) -> Cameo:
-    cameo = cameo_of(request.user)
+    cameo = cameo_of(signed_in(request))
     if cameo is None:
         raise exceptions.NotFound(_("You have no cameo yet."))
     return cameo
 
 
 def _own_appearance(request: Request, appearance_id: int) -> Appearance:
-    appearance = appearance_get(appearance_id=appearance_id, owner=request.user)
+    appearance = appearance_get(appearance_id=appearance_id, owner=signed_in(request))
     if appearance is None:
         raise exceptions.NotFound(_("This video does not exist or does not show you."))
     return appearance
@@ -87,7 +87,7 @@ class CameoView(WriteThrottledView):
     def post(self, request: Request) -> Response:
         """Make one's cameo from one to five photos of one's face (adults only). It then waits
         for a verification clip of the challenge it returns."""
-        cameo = cameo_create(owner=request.user, photos=request.FILES.getlist("photos"))
+        cameo = cameo_create(owner=signed_in(request), photos=request.FILES.getlist("photos"))
         return Response(CameoSerializer(cameo).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -102,7 +102,7 @@ class CameoView(WriteThrottledView):
         cameo = _own_cameo(request)
         body = CameoRulesSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        updated = rules_update(cameo=cameo, user=request.user, **body.validated_data)
+        updated = cameo_rules_update(cameo=cameo, user=signed_in(request), **body.validated_data)
         return Response({**CameoSerializer(updated.cameo).data, "withdrawn": len(updated.withdrawn)})
 
     @extend_schema(
@@ -113,7 +113,7 @@ class CameoView(WriteThrottledView):
     )
     def delete(self, request: Request) -> Response:
         """Delete one's cameo, its photos and clip; every use by someone else is withdrawn."""
-        withdrawn = cameo_delete(cameo=_own_cameo(request), user=request.user)
+        withdrawn = cameo_delete(cameo=_own_cameo(request), user=signed_in(request))
         return Response({"withdrawn": len(withdrawn)})
 
 
@@ -128,7 +128,7 @@ class ChallengeView(WriteThrottledView):
     )
     def post(self, request: Request) -> Response:
         """Get a fresh challenge to record (four digits to say and a head movement)."""
-        cameo = challenge_issue(cameo=_own_cameo(request), user=request.user)
+        cameo = challenge_issue(cameo=_own_cameo(request), user=signed_in(request))
         return Response(CameoSerializer(cameo).data)
 
 
@@ -145,7 +145,7 @@ class VerificationView(WriteThrottledView):
     def post(self, request: Request) -> Response:
         """Send the clip of the challenge. When it shows one face that matches the photos, the
         cameo waits for a moderator (`in_review`); otherwise nothing is kept."""
-        cameo = verification_submit(cameo=_own_cameo(request), user=request.user, clip=request.FILES.get("clip"))
+        cameo = verification_submit(cameo=_own_cameo(request), user=signed_in(request), clip=request.FILES.get("clip"))
         return Response(CameoSerializer(cameo).data)
 
 
@@ -172,7 +172,7 @@ class GrantsView(WriteThrottledView):
         """Approve someone to use one's cameo (no change if already approved)."""
         body = GrantCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        grant = grant_add(cameo=_own_cameo(request), user=request.user, handle=body.validated_data["handle"])
+        grant = grant_add(cameo=_own_cameo(request), user=signed_in(request), handle=body.validated_data["handle"])
         return Response(GrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
 
@@ -187,7 +187,7 @@ class GrantDetailView(WriteThrottledView):
     )
     def delete(self, request: Request, handle: str) -> Response:
         """Revoke someone's approval: their uses that lose consent are withdrawn at once."""
-        withdrawn = grant_remove(cameo=_own_cameo(request), user=request.user, handle=handle)
+        withdrawn = grant_remove(cameo=_own_cameo(request), user=signed_in(request), handle=handle)
         return Response({"withdrawn": len(withdrawn)})
 
 
@@ -223,7 +223,7 @@ class AppearanceApproveView(WriteThrottledView):
     )
     def post(self, request: Request, appearance_id: int) -> Response:
         """Approve a video waiting for one's approval: it may now be posted."""
-        appearance = appearance_approve(appearance=_own_appearance(request, appearance_id), user=request.user)
+        appearance = appearance_approve(appearance=_own_appearance(request, appearance_id), user=signed_in(request))
         return Response(AppearanceSerializer(appearance).data)
 
 
@@ -244,7 +244,7 @@ class AppearanceDetailView(WriteThrottledView):
         appearance = _own_appearance(request, appearance_id)
         body = AppearanceRemoveSerializer(data=request.data or request.query_params)
         body.is_valid(raise_exception=True)
-        appearance = appearance_remove(appearance=appearance, user=request.user, note=body.validated_data["note"])
+        appearance = appearance_remove(appearance=appearance, user=signed_in(request), note=body.validated_data["note"])
         return Response(AppearanceSerializer(appearance).data)
 
 
@@ -259,11 +259,12 @@ class CameoLookupView(WriteThrottledView):
     def get(self, request: Request, handle: str) -> Response:
         """Return whether one may put this person in a video now, and their limits if so;
         never their photos or clip. 404 when they have no cameo or a block stands between you."""
+        user = signed_in(request)
         cameo = cameo_lookup(handle=handle)
-        if cameo is None or user_get_visible(handle=cameo.handle, viewer=request.user) is None:
+        if cameo is None or user_get_visible(handle=cameo.handle, viewer=user) is None:
             raise exceptions.NotFound(_("This person has no cameo."))
         try:
-            consent_check(user=request.user, prompts=[f"@{cameo.handle}"])
+            consent_check(user=user, prompts=[f"@{cameo.handle}"])
         except ConsentRefused as refused:
             refusal = refused.messages[0]
         else:

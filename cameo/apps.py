@@ -12,7 +12,7 @@ class CameoConfig(AppConfig):
         from accounts.models import Block, Follow
         from moderation.signals import case_decided
 
-        from .services import block_saved_receiver, case_decided_receiver, follow_deleted_receiver
+        from .receivers import block_saved_receiver, case_decided_receiver, follow_deleted_receiver
 
         case_decided.connect(case_decided_receiver, dispatch_uid="cameo.case_decided")
         post_delete.connect(follow_deleted_receiver, sender=Follow, dispatch_uid="cameo.follow_deleted")

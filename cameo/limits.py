@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from moderation.policy.normalise import normalise, split_words
+from moderation.policy import split_words, text_normalise
 
 DATA = Path(__file__).resolve().parent / "data" / "limits.json"
 MAX_LINES = 20
@@ -81,6 +81,6 @@ def limits_crossed(limits_text: str, prompt: str) -> list[str]:
     if not limits:
         return []
     words: set[str] = set()
-    for view in normalise(HANDLE_RE.sub(" ", prompt or "")).views():
+    for view in text_normalise(HANDLE_RE.sub(" ", prompt or "")).views():
         words |= {stem(token.text) for token in view}
     return [limit.text for limit in limits if limit.stems & words]

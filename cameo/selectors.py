@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from accounts.models import User
@@ -44,9 +45,9 @@ def photo_get(*, photo_id: Any) -> CameoPhoto | None:
     return CameoPhoto.objects.filter(pk=photo_id).select_related("cameo").first() if photo_id else None
 
 
-def shows_viewer(*, job_id: int, viewer: User | None) -> bool:
+def shows_viewer(*, job_id: int, viewer: User | AnonymousUser | None) -> bool:
     """Return whether job `job_id` uses `viewer`'s likeness: they may then watch its video."""
-    if viewer is None or not viewer.is_authenticated:
+    if not isinstance(viewer, User):
         return False
     return Appearance.objects.filter(job_id=job_id, owner=viewer).exists()
 
@@ -69,10 +70,13 @@ def job_cameos(*, job_id: int) -> list[JobCameo]:
     )
     found = []
     for use in uses:
-        photo = use.cameo.photos.order_by("id").first()
+        cameo = use.cameo
+        if cameo is None:  # deleted between the query and here
+            continue
+        photo = cameo.photos.order_by("id").first()
         found.append(JobCameo(
-            handle=use.cameo.owner.handle, cameo_id=use.cameo_id, photo=photo.image if photo else None,
-            vector=list(use.cameo.reference_vector or []),
+            handle=cameo.owner.handle, cameo_id=cameo.pk, photo=photo.image if photo else None,
+            vector=list(cameo.reference_vector or []),
         ))
     return found
 

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.viewers import signed_in
 from config.media import private_file_response
 from moderation.services import is_moderator
 
@@ -33,23 +35,24 @@ from .services import (
     appearance_remove,
     cameo_create,
     cameo_delete,
+    cameo_rules_update,
     challenge_expires_at,
     challenge_issue,
     challenge_text,
     grant_add,
     grant_remove,
-    rules_update,
     verification_submit,
 )
 
 
 def _may_see(request: HttpRequest, cameo: Cameo) -> bool:
-    return request.user.pk == cameo.owner_id or is_moderator(request.user)
+    user = signed_in(request)
+    return user.pk == cameo.owner_id or is_moderator(user)
 
 
 @login_required
 @require_safe
-def photo(request: HttpRequest, photo_id: int) -> HttpResponse:
+def photo(request: HttpRequest, photo_id: int) -> HttpResponseBase:
     """A reference photo, to the cameo's owner and to moderators; 404 for everyone else."""
     found = photo_get(photo_id=photo_id)
     if found is None or not _may_see(request, found.cameo):
@@ -59,7 +62,7 @@ def photo(request: HttpRequest, photo_id: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def clip(request: HttpRequest, cameo_id: int) -> HttpResponse:
+def clip(request: HttpRequest, cameo_id: int) -> HttpResponseBase:
     """The verification clip, to the cameo's owner and to moderators; 404 for everyone else."""
     cameo = get_object_or_404(Cameo, pk=cameo_id)
     if not _may_see(request, cameo):
@@ -82,14 +85,14 @@ OUTCOME_WORDS = {
 
 
 def _own_cameo(request: HttpRequest) -> Cameo:
-    cameo = cameo_of(request.user)
+    cameo = cameo_of(signed_in(request))
     if cameo is None:
         raise Http404
     return cameo
 
 
 def _own_appearance(request: HttpRequest, appearance_id: int) -> Appearance:
-    appearance = appearance_get(appearance_id=appearance_id, owner=request.user)
+    appearance = appearance_get(appearance_id=appearance_id, owner=signed_in(request))
     if appearance is None:
         raise Http404
     return appearance
@@ -115,7 +118,8 @@ def _taken_down(request: HttpRequest, count: int) -> None:
 
 def _home(request: HttpRequest, **forms: BaseForm) -> HttpResponse:
     """Render the cameo page; `forms` replace the blank forms (bound, with their errors)."""
-    cameo = cameo_of(request.user)
+    user = signed_in(request)
+    cameo = cameo_of(user)
     context: dict[str, Any] = {"cameo": cameo, "minimum_age": settings.CAMEO_MINIMUM_AGE}
     if cameo is None:
         context["create_form"] = forms.get("create_form") or CameoCreateForm()
@@ -137,7 +141,7 @@ def _home(request: HttpRequest, **forms: BaseForm) -> HttpResponse:
                 }
             ),
             grant_form=forms.get("grant_form") or GrantForm(),
-            awaiting=appearances_of(owner=request.user)
+            awaiting=appearances_of(owner=user)
             .filter(state=Appearance.State.AWAITING_APPROVAL)
             .count(),
         )
@@ -198,7 +202,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def appearances(request: HttpRequest) -> HttpResponse:
     """Every video that uses one's likeness, drafts of others included, newest first."""
-    page = Paginator(appearances_of(owner=request.user), APPEARANCES_PAGE_SIZE).get_page(
+    user = signed_in(request)
+    page = Paginator(appearances_of(owner=user), APPEARANCES_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
@@ -207,7 +212,7 @@ def appearances(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": [_row(appearance) for appearance in page.object_list],
-            "cameo": cameo_of(request.user),
+            "cameo": cameo_of(user),
         },
     )
 
@@ -222,7 +227,7 @@ def create(request: HttpRequest) -> HttpResponse:
     form = CameoCreateForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            cameo_create(owner=request.user, photos=form.cleaned_data["photos"])
+            cameo_create(owner=signed_in(request), photos=form.cleaned_data["photos"])
         except ValidationError as exc:
             form.service_errors_add(exc)
         else:
@@ -238,7 +243,7 @@ def create(request: HttpRequest) -> HttpResponse:
 def challenge(request: HttpRequest) -> HttpResponse:
     """Give a fresh challenge to record."""
     try:
-        challenge_issue(cameo=_own_cameo(request), user=request.user)
+        challenge_issue(cameo=_own_cameo(request), user=signed_in(request))
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -254,7 +259,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     form = ClipForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            verification_submit(cameo=cameo, user=request.user, clip=form.cleaned_data["clip"])
+            verification_submit(cameo=cameo, user=signed_in(request), clip=form.cleaned_data["clip"])
         except ValidationError as exc:
             form.service_errors_add(exc)
         else:
@@ -273,9 +278,9 @@ def rules(request: HttpRequest) -> HttpResponse:
     form = RulesForm(request.POST)
     if form.is_valid():
         try:
-            updated = rules_update(
+            updated = cameo_rules_update(
                 cameo=cameo,
-                user=request.user,
+                user=signed_in(request),
                 audience=form.cleaned_data["audience"],
                 limits=form.cleaned_data["limits"],
                 approve_each_use=form.cleaned_data["approve_each_use"],
@@ -297,7 +302,7 @@ def grant_add_view(request: HttpRequest) -> HttpResponse:
     form = GrantForm(request.POST)
     if form.is_valid():
         try:
-            grant = grant_add(cameo=cameo, user=request.user, handle=form.cleaned_data["handle"])
+            grant = grant_add(cameo=cameo, user=signed_in(request), handle=form.cleaned_data["handle"])
         except ValidationError as exc:
             form.service_errors_add(exc)
         else:
@@ -323,7 +328,7 @@ def grant_remove_view(request: HttpRequest) -> HttpResponse:
     cameo = _own_cameo(request)
     handle = request.POST.get("handle", "")
     try:
-        withdrawn = grant_remove(cameo=cameo, user=request.user, handle=handle)
+        withdrawn = grant_remove(cameo=cameo, user=signed_in(request), handle=handle)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -339,7 +344,7 @@ def grant_remove_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def delete(request: HttpRequest) -> HttpResponse:
     """Delete the cameo, its photos and clip; every video with it made by someone else is taken down."""
-    withdrawn = cameo_delete(cameo=_own_cameo(request), user=request.user)
+    withdrawn = cameo_delete(cameo=_own_cameo(request), user=signed_in(request))
     messages.success(request, _("Your cameo, its photos and its clip are deleted."))
     _taken_down(request, len(withdrawn))
     return redirect("cameo:home")
@@ -351,7 +356,7 @@ def appearance_approve_view(request: HttpRequest, appearance_id: int) -> HttpRes
     """Approve one video waiting for the person in it: its maker can post it."""
     appearance = _own_appearance(request, appearance_id)
     try:
-        appearance_approve(appearance=appearance, user=request.user)
+        appearance_approve(appearance=appearance, user=signed_in(request))
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -367,6 +372,6 @@ def appearance_approve_view(request: HttpRequest, appearance_id: int) -> HttpRes
 def appearance_remove_view(request: HttpRequest, appearance_id: int) -> HttpResponse:
     """Take down a video that shows the person, whoever made it."""
     appearance = _own_appearance(request, appearance_id)
-    appearance_remove(appearance=appearance, user=request.user, note=request.POST.get("note", ""))
+    appearance_remove(appearance=appearance, user=signed_in(request), note=request.POST.get("note", ""))
     messages.success(request, _("The video is taken down for everyone."))
     return redirect("cameo:appearances")

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_get_visible
+from accounts.viewers import signed_in, signed_in_or_none
 from config.api import WriteThrottledView, error_responses
 from config.throttling import BatchedThrottlesMixin
 
@@ -66,7 +67,7 @@ def _post_page(page: Page, request: Request) -> dict[str, Any]:
 
 def _visible_post(post_id: int, request: Request) -> Post:
     """Return the post as the viewer may see it, else raise NotFound."""
-    post = post_get(post_id=post_id, viewer=request.user)
+    post = post_get(post_id=post_id, viewer=signed_in_or_none(request))
     if post is None:
         raise exceptions.NotFound(_("This video does not exist or is not available."))
     return post
@@ -123,7 +124,7 @@ class ForYouFeedView(FeedView):
     )
     def get(self, request: Request) -> HttpResponse:
         """Return a page of the For you feed."""
-        return self.page_response(feed_for_you_cards(viewer=request.user, **_page(request)), request)
+        return self.page_response(feed_for_you_cards(viewer=signed_in_or_none(request), **_page(request)), request)
 
 
 class FollowingFeedView(FeedView):
@@ -137,7 +138,7 @@ class FollowingFeedView(FeedView):
     )
     def get(self, request: Request) -> HttpResponse:
         """Return a page of the Following feed: posts of followed people, newest first."""
-        return self.page_response(feed_following_cards(viewer=request.user, **_page(request)), request)
+        return self.page_response(feed_following_cards(viewer=signed_in(request), **_page(request)), request)
 
 
 class UserPostsView(APIView):
@@ -151,10 +152,11 @@ class UserPostsView(APIView):
     )
     def get(self, request: Request, handle: str) -> Response:
         """Return a page of a person's published posts, newest first."""
-        author = user_get_visible(handle=handle, viewer=request.user)
+        viewer = signed_in_or_none(request)
+        author = user_get_visible(handle=handle, viewer=viewer)
         if author is None:
             raise exceptions.NotFound(_("This person does not exist or is not available."))
-        return Response(_post_page(profile_posts(author=author, viewer=request.user, **_page(request)), request))
+        return Response(_post_page(profile_posts(author=author, viewer=viewer, **_page(request)), request))
 
 
 class PostDetailView(WriteThrottledView):
@@ -174,7 +176,7 @@ class PostDetailView(WriteThrottledView):
         """Change the caption of one's own post."""
         data = PostUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        post = post_update(post=_visible_post(post_id, request), user=request.user, **data.validated_data)
+        post = post_update(post=_visible_post(post_id, request), user=signed_in(request), **data.validated_data)
         return Response(PostSerializer(post, context={"request": request}).data)
 
     @extend_schema(
@@ -184,7 +186,7 @@ class PostDetailView(WriteThrottledView):
     )
     def delete(self, request: Request, post_id: int) -> Response:
         """Delete one's own post and its files."""
-        post_delete(post=_visible_post(post_id, request), user=request.user)
+        post_delete(post=_visible_post(post_id, request), user=signed_in(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -199,7 +201,7 @@ class PostLikeView(WriteThrottledView):
     )
     def post(self, request: Request, post_id: int) -> Response:
         """Like a published post (no change if already liked)."""
-        _added, like_count = like_create(user=request.user, post_id=post_id)
+        _added, like_count = like_create(user=signed_in(request), post_id=post_id)
         return Response({"liked": True, "like_count": like_count})
 
     @extend_schema(
@@ -210,7 +212,7 @@ class PostLikeView(WriteThrottledView):
     )
     def delete(self, request: Request, post_id: int) -> Response:
         """Take back a like (no change if there was none)."""
-        _removed, like_count = like_delete(user=request.user, post_id=post_id)
+        _removed, like_count = like_delete(user=signed_in(request), post_id=post_id)
         return Response({"liked": False, "like_count": like_count})
 
 
@@ -224,7 +226,7 @@ class PostCommentsView(WriteThrottledView):
     def get(self, request: Request, post_id: int) -> Response:
         """Return a page of the comments under a post, newest first."""
         post = _visible_post(post_id, request)
-        page = comments_page(post=post, viewer=request.user, **_page(request))
+        page = comments_page(post=post, viewer=signed_in_or_none(request), **_page(request))
         context = {"request": request, "post": post}
         return Response({"results": CommentSerializer(page.items, many=True, context=context).data, "next": page.next_cursor})
 
@@ -238,7 +240,7 @@ class PostCommentsView(WriteThrottledView):
         """Write a comment under a published post."""
         data = CommentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        comment = comment_create(author=request.user, post_id=post_id, **data.validated_data)
+        comment = comment_create(author=signed_in(request), post_id=post_id, **data.validated_data)
         return Response(CommentSerializer(comment, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -250,8 +252,9 @@ class CommentDetailView(WriteThrottledView):
     )
     def delete(self, request: Request, comment_id: int) -> Response:
         """Delete a comment: one's own, or any under one's own post."""
-        comment = comment_get(comment_id=comment_id, viewer=request.user)
+        user = signed_in(request)
+        comment = comment_get(comment_id=comment_id, viewer=user)
         if comment is None:
             raise exceptions.NotFound(_("This comment does not exist or is not available."))
-        comment_delete(comment=comment, user=request.user)
+        comment_delete(comment=comment, user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -9,11 +9,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.viewers import signed_in
 from config.api import WriteThrottledView, error_responses
 
+from .gate import post_from_draft
 from .selectors import post_get
 from .serializers import PostSerializer
-from .services import post_from_draft
 
 
 class DraftPostSerializer(serializers.Serializer):
@@ -34,8 +35,9 @@ class DraftPostView(WriteThrottledView):
         caption clear moderation; otherwise it waits for review (`state: pending_review`)."""
         body = DraftPostSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        post = post_from_draft(author=request.user, job_id=job_id, caption=body.validated_data["caption"])
-        shown = post_get(post_id=post.pk, viewer=request.user) or post
+        user = signed_in(request)
+        post = post_from_draft(author=user, job_id=job_id, caption=body.validated_data["caption"])
+        shown = post_get(post_id=post.pk, viewer=user) or post
         return Response(PostSerializer(shown, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 

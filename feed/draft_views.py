@@ -11,19 +11,21 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.viewers import signed_in
 from generation.selectors import draft_get
 
-from .services import post_from_draft
+from .gate import post_from_draft
 
 
 @login_required
 @require_POST
 def draft_post(request: HttpRequest, job_id: int) -> HttpResponse:
     """Post one's draft with a caption; it is published, or waits for a moderator."""
-    if draft_get(job_id=job_id, owner=request.user) is None:
+    user = signed_in(request)
+    if draft_get(job_id=job_id, owner=user) is None:
         raise Http404
     try:
-        post = post_from_draft(author=request.user, job_id=job_id, caption=request.POST.get("caption", ""))
+        post = post_from_draft(author=user, job_id=job_id, caption=request.POST.get("caption", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(str(message) for message in exc.messages))
         return redirect(reverse("generation:job", args=[job_id]) + "#post-draft")

@@ -1,7 +1,7 @@
 """Reads in the feed: the For you and Following pages, profiles, posts and comments.
 
-Pages are cut with keyset cursors, never offsets, so a page stays stable while new posts
-arrive: a cursor remembers where the last page ended, and what comes after it is fixed.
+Pages are cut with keyset cursors (`config.pagination`), never offsets, so a page stays
+stable while new posts arrive.
 """
 
 from __future__ import annotations
@@ -9,53 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from django.conf import settings
-from django.core import signing
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.fields import BooleanField
 
 from accounts.models import Block, Follow, User
 from accounts.selectors import hidden_author_ids
+from config.pagination import InvalidCursor, Page, cursor_decode, cursor_encode
+from generation.sources import PostSource
 
 from .models import Comment, Like, Post
-
-CURSOR_SALT = "feed.cursor"
-
-
-class InvalidCursor(ValueError):
-    """The cursor given was not one this site made."""
-
-
-@dataclass
-class Page:
-    """A page of results and the cursor of the next one (None at the end)."""
-
-    items: list[Any]
-    next_cursor: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def cursor_encode(kind: str, **values: Any) -> str:
-    """Return an opaque, tamper-proof cursor for a page of `kind`."""
-    return signing.dumps({"k": kind, **values}, salt=CURSOR_SALT, compress=True)
-
-
-def cursor_decode(kind: str, cursor: str | None) -> dict[str, Any] | None:
-    """Return the values in `cursor`, None for the first page; raise InvalidCursor if forged."""
-    if not cursor:
-        return None
-    try:
-        values = signing.loads(cursor, salt=CURSOR_SALT)
-    except (signing.BadSignature, ValueError, TypeError):
-        raise InvalidCursor("This cursor is not valid.") from None
-    if not isinstance(values, dict) or values.get("k") != kind:
-        raise InvalidCursor("This cursor belongs to another list.")
-    return values
 
 
 def page_size(requested: int | str | None) -> int:
@@ -65,6 +32,18 @@ def page_size(requested: int | str | None) -> int:
     except (TypeError, ValueError):
         size = settings.FEED_PAGE_SIZE
     return max(1, min(size, settings.FEED_MAX_PAGE_SIZE))
+
+
+def remix_source_get(*, post_id: int, viewer: User | None) -> PostSource | None:
+    """Return what a remix of post `post_id` starts from, if `viewer` can see the post
+    (generation asks this through `generation.sources.remix_sources`)."""
+    post = post_get(post_id=post_id, viewer=viewer)
+    if post is None or post.state != Post.State.PUBLISHED or not post.video:
+        return None
+    return PostSource(
+        post_id=post.pk, author=post.author, video_name=post.video.name or "", job_id=post.job_id,
+        poster_name=post.poster.name or "" if post.poster else "",
+    )
 
 
 def _with_viewer(qs: QuerySet[Post], viewer: User | None) -> QuerySet[Post]:
@@ -253,7 +232,8 @@ def _page_statement(page_sql: str, page_params: list[Any], viewer: User | None, 
 
 def _posts(sql: str, params: list[Any]) -> list[Post]:
     """Run a feed statement and return its posts with authors, remixes and likes."""
-    posts = list(Post.objects.raw(sql.format(**_POST_COLUMNS), params))
+    # Typed loosely: each row carries the joined columns of the statement as attributes.
+    posts: list[Any] = list(Post.objects.raw(sql.format(**_POST_COLUMNS), params))
     db = connection.alias
     # from_db() with only the columns read builds instances far faster than User(**kwargs);
     # the fields left out are deferred, and nothing on a card reads them.
@@ -271,7 +251,7 @@ def _posts(sql: str, params: list[Any]) -> list[Post]:
 
 
 @cache
-def _datetime_needs_loading(ops_class: type) -> bool:
+def _datetime_needs_loading(vendor: str) -> bool:
     """Return whether a backend's driver gives datetime columns as something else (SQLite: text)."""
     return bool(_datetime_converters())
 
@@ -286,7 +266,7 @@ def _datetime_loader() -> Callable[[Any], dt.datetime | None] | None:
 
     None where there is nothing to do: PostgreSQL's driver already returns aware datetimes.
     """
-    if not _datetime_needs_loading(type(connection.ops)):
+    if not _datetime_needs_loading(connection.vendor):
         return None
     column = Post._meta.get_field("published_at").get_col(_POST)
     converters = _datetime_converters()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +22,7 @@ from accounts.serializers import (
     author_renderer,
     file_url,
     iso_datetime,
+    memo,
 )
 
 from .models import Comment, Post
@@ -31,7 +32,7 @@ from .selectors import PostCard
 class PostRenderer:
     """What every post of one response shares: the site's origin, the path route, the authors."""
 
-    def __init__(self, context: dict[str, Any]) -> None:
+    def __init__(self, context: Mapping[str, Any]) -> None:
         request = context.get("request")
         self.origin = request.build_absolute_uri("/")[:-1] if request is not None else ""
         self.post_path = PathTemplate("feed:post", "post_id", 2_147_483_647)
@@ -41,11 +42,11 @@ class PostRenderer:
         return self.post_path.fill(post.pk) or post.get_absolute_url()
 
 
-def post_renderer(context: dict[str, Any]) -> PostRenderer:
+def post_renderer(context: Mapping[str, Any]) -> PostRenderer:
     """Return the post renderer shared by everything serialized with `context`."""
     renderer = context.get("_posts")
     if renderer is None:
-        renderer = context["_posts"] = PostRenderer(context)
+        renderer = memo(context)["_posts"] = PostRenderer(context)
     return renderer
 
 

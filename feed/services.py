@@ -1,9 +1,15 @@
-"""Writes in the feed: the moderation gate, publishing posts, likes and comments, with exact counts."""
+"""Writes in the feed: posts, likes and comments with exact counts, and taking posts down.
+
+Whether a post may be published is decided in one place, the gate (`feed.gate`); this module
+only carries it out.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Log
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,21 +25,14 @@ from django.utils.translation import gettext as _
 from accounts.models import Notification, User
 from accounts.selectors import hidden_author_ids
 from accounts.services import notification_create, user_counts_add
-from cameo.services import appearances_posted, consent_for_post, post_has_consent
-from generation.models import GenerationJob
-from generation.selectors import draft_get
-from generation.services import PostSource
+from config.files import files_delete_on_commit, stored
+from moderation.checks import evidence_from_verdicts, text_check_or_refuse
+from moderation.enums import CaseKind, Decision
 from moderation.media import MediaContext, media_check_file
 from moderation.selectors import protected_media_get
-from moderation.services import (
-    case_open,
-    evidence_from_verdicts,
-    refusal_message,
-    text_check_or_refuse,
-)
+from moderation.services import case_open
 
 from .models import Comment, Like, Post
-from .selectors import post_get
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ FRESHNESS_SECONDS = 45_000.0
 COMMENT_WEIGHT = 2
 
 
-def fresh_score_at(moment) -> float:
+def fresh_score_at(moment: dt.datetime) -> float:
     """Return the freshness part of the rank score of a post published at `moment`."""
     return moment.timestamp() / FRESHNESS_SECONDS
 
@@ -51,7 +51,7 @@ def rank_score(*, fresh_score: float, like_count: int, comment_count: int) -> fl
     return fresh_score + math.log10(1 + like_count + COMMENT_WEIGHT * comment_count)
 
 
-def _rank_expression():
+def _rank_expression() -> CombinedExpression:
     return F("fresh_score") + Log(
         Value(10.0), Value(1.0) + F("like_count") + COMMENT_WEIGHT * F("comment_count")
     )
@@ -65,7 +65,8 @@ def _post_for_interaction(*, post_id: int, user: User) -> Post:
     return post
 
 
-def _clean_caption(caption: str) -> str:
+def caption_clean(caption: str) -> str:
+    """Return the caption stripped, or raise ValidationError if it is too long."""
     caption = (caption or "").strip()
     if len(caption) > settings.CAPTION_MAX_LENGTH:
         raise ValidationError(
@@ -86,18 +87,18 @@ def post_create(
     caption: str = "",
     remix_of: Post | None = None,
     publish: bool = True,
-    job: GenerationJob | None = None,
+    job_id: int | None = None,
 ) -> Post:
     """Create a post from an encoded video and its poster; publish it at once if `publish`."""
     post = Post(
         author=author,
-        caption=_clean_caption(caption),
+        caption=caption_clean(caption),
         duration=duration,
         width=width,
         height=height,
         video_size=video.size,
         remix_of=remix_of,
-        job=job,
+        job_id=job_id,
     )
     post.video.save("video.mp4", video, save=False)
     post.poster.save("poster.jpg", poster, save=False)
@@ -107,126 +108,8 @@ def post_create(
     return post
 
 
-def _text_verdict(*, text: str, context: str, field: str):
-    """Return the text policy's verdict on `text`; refuse it, naming the category and rule, if blocked."""
-    what = _("This caption") if context == "caption" else _("This comment")
-    return text_check_or_refuse(text=text, context=context, field=field, what=what)
-
-
-def _new_account_held(author: User) -> bool:
-    """Return whether `author` is new enough for their next post to wait for a moderator."""
-    hold_first = int(getattr(settings, "MODERATION_HOLD_FIRST_POSTS", 0))
-    return hold_first > 0 and Post.objects.filter(author=author).count() < hold_first
-
-
-def _through_the_gate(
-    *, author: User, text_verdict, media_review: bool, evidence: dict[str, Any], categories: list[str],
-    create: Any,
-) -> Post:
-    """Create the post with `create(publish=...)`: published when the caption and the video are
-    allowed, otherwise held, with a case carrying `evidence`, for a moderator (and so are a new
-    account's first posts)."""
-    new_account = _new_account_held(author)
-    held = new_account or media_review or (text_verdict is not None and text_verdict.decision == "review")
-    with transaction.atomic():
-        post = create(publish=not held)
-        if held:
-            evidence = {**evidence, "new_account": new_account}
-            case_open(kind="held_post", subject=post, evidence=evidence, categories=categories, owner=author)
-    return post
-
-
-def post_submit(
-    *,
-    author: User,
-    video: File,
-    poster: File,
-    duration: float,
-    width: int,
-    height: int,
-    caption: str = "",
-    remix_of: Post | None = None,
-) -> Post:
-    """Post a video through moderation: the caption and the sampled frames are checked.
-
-    Allowed: published at once. Review: kept out of the feeds, and a held-post case waits for
-    a moderator. Blocked: ValidationError naming the category and the rule; nothing is created.
-    A person's first MODERATION_HOLD_FIRST_POSTS posts always wait for a moderator.
-    """
-    caption = _clean_caption(caption)
-    text_verdict = _text_verdict(text=caption, context="caption", field="caption") if caption else None
-    media_verdict = media_check_file(
-        path=video, context=MediaContext(source="post", subject=f"accounts.user:{author.pk}", user_id=author.pk)
-    )
-    video.seek(0)
-    if media_verdict.decision == "block":
-        finding = next(f for f in media_verdict.findings if f.action == "block")
-        raise ValidationError(
-            {"video": [refusal_message(what=_("This video"), category=finding.category, rule=finding.rule)]},
-            code="blocked",
-        )
-    evidence, categories = evidence_from_verdicts(text=text_verdict, media=media_verdict)
-    return _through_the_gate(
-        author=author, text_verdict=text_verdict, media_review=media_verdict.decision == "review",
-        evidence=evidence, categories=categories,
-        create=lambda publish: post_create(
-            author=author, video=video, poster=poster, duration=duration, width=width, height=height,
-            caption=caption, remix_of=remix_of, publish=publish,
-        ),
-    )
-
-
-def post_from_draft(*, author: User, job_id: Any, caption: str = "") -> Post:
-    """Post one of `author`'s drafts with a caption, through moderation's gate.
-
-    The draft's output frames were checked when it was made: allowed, the post is published
-    at once; flagged for review (or the caption is), it waits for a moderator. A blocked
-    caption is refused with its category and rule; nothing is created.
-    """
-    job = draft_get(job_id=job_id, owner=author)
-    if job is None:
-        raise ValidationError({"draft": [_("This draft does not exist or is not yours.")]})
-    caption = _clean_caption(caption)
-    text_verdict = _text_verdict(text=caption, context="caption", field="caption") if caption else None
-    remix_of = Post.objects.filter(pk=job.source_post_id).first() if job.source_post_id else None
-    # The output's verdict was taken when the draft was made; it travels as its JSON record.
-    evidence, categories = evidence_from_verdicts(text=text_verdict)
-    evidence["media"] = job.output_verdict
-    categories = sorted(
-        set(categories)
-        | {f.get("category") for f in (job.output_verdict or {}).get("findings", []) if f.get("action") != "allow"}
-    )
-    # Every cameo in the video must still say yes, now; the source of a remix must still be up.
-    consent_for_post(job_id=job.pk, user=author)
-    if remix_of is not None and not consent_holds(remix_of):
-        raise ValidationError({"draft": [_("The video this remixes was taken down.")]}, code="consent")
-    with transaction.atomic(), job.video.open("rb") as video, job.poster.open("rb") as poster:
-        post = _through_the_gate(
-            author=author, text_verdict=text_verdict, media_review=job.review != GenerationJob.Review.ALLOW,
-            evidence=evidence, categories=categories,
-            create=lambda publish: post_create(
-                author=author, video=File(video), poster=File(poster), duration=job.video_duration,
-                width=job.width, height=job.height, caption=caption, remix_of=remix_of, publish=publish,
-                job=job,
-            ),
-        )
-        appearances_posted(job_id=job.pk, post_id=post.pk)
-    return post
-
-
-def post_source(*, post_id: int, viewer: User | None):
-    """Return what a remix of post `post_id` starts from, if `viewer` can see the post."""
-    post = post_get(post_id=post_id, viewer=viewer)
-    if post is None or post.state != Post.State.PUBLISHED or not post.video:
-        return None
-    return PostSource(
-        post_id=post.pk, author=post.author, video_name=post.video.name, job_id=post.job_id,
-        poster_name=post.poster.name if post.poster else "",
-    )
-
-
 @transaction.atomic
-def post_publish(*, post: Post, at=None) -> Post:
+def post_publish(*, post: Post, at: dt.datetime | None = None) -> Post:
     """Put `post` in the feeds (its freshness counts from now, or from `at`)."""
     if post.state == Post.State.PUBLISHED:
         return post
@@ -257,7 +140,7 @@ def post_update(*, post: Post, user: User, caption: str) -> Post:
     """Change the caption of `user`'s own post."""
     if post.author_id != user.pk:
         raise PermissionDenied(_("Only the author can edit this video."))
-    post.caption = _clean_caption(caption)
+    post.caption = caption_clean(caption)
     post.save(update_fields=["caption"])
     return post
 
@@ -269,16 +152,17 @@ def post_delete(*, post: Post, user: User) -> None:
         raise PermissionDenied(_("Only the author can delete this video."))
     if post.state == Post.State.PUBLISHED:
         user_counts_add(user_id=post.author_id, post_count=-1)
-    files = [(f.storage, f.name) for f in (post.video, post.poster) if f]
+    files = stored(post.video, post.poster)
     post.delete()
-    transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
+    files_delete_on_commit(files)
 
 
 def _counts_changed(post_id: int, **deltas: Any) -> dict[str, int]:
     """Apply count deltas in the database and refresh the rank; return the new counts."""
     Post.objects.filter(pk=post_id).update(**{k: F(k) + v for k, v in deltas.items()})
     Post.objects.filter(pk=post_id, state=Post.State.PUBLISHED).update(rank_score=_rank_expression())
-    return Post.objects.filter(pk=post_id).values("like_count", "comment_count").get()
+    counts = Post.objects.filter(pk=post_id).values("like_count", "comment_count").get()
+    return {"like_count": counts["like_count"], "comment_count": counts["comment_count"]}
 
 
 @transaction.atomic
@@ -329,11 +213,12 @@ def comment_create(*, author: User, post_id: int, body: str) -> Comment:
     """
     body = comment_clean(body)
     post = _post_for_interaction(post_id=post_id, user=author)
-    verdict = _text_verdict(text=body, context="comment", field="body")
+    verdict = text_check_or_refuse(text=body, context="comment", field="body", what=_("This comment"))
     comment = Comment.objects.create(post=post, author=author, body=body)
-    if verdict.decision == "review":
+    if verdict.decision == Decision.REVIEW:
         evidence, categories = evidence_from_verdicts(text=verdict)
-        case_open(kind="flagged_comment", subject=comment, evidence=evidence, categories=categories, owner=author)
+        case_open(kind=CaseKind.FLAGGED_COMMENT, subject=comment, evidence=evidence, categories=categories,
+                  owner=author)
     _counts_changed(post.pk, comment_count=1)
     notification_create(
         recipient=post.author, actor=author, verb=Notification.Verb.COMMENT, target=post
@@ -373,38 +258,12 @@ def comment_remove(*, comment: Comment) -> None:
         _counts_changed(comment.post_id, comment_count=-1)
 
 
-# --- What the feed does when moderation decides
-
-# Kinds of case whose approval lets a post into the feeds.
-_PUBLISHING_KINDS = frozenset({"held_post", "flagged_media", "appeal"})
-
-
-def case_decided_receiver(sender, *, case, decision, **kwargs) -> None:
-    """Publish, take down or restore the post or comment a moderator decided about."""
-    if decision.action not in ("approve", "reject"):
-        return
-    model = case.subject_type.model_class()
-    approved = decision.action == "approve"
-    if model is Post:
-        post = Post.objects.filter(pk=case.subject_id).first()
-        if post is None:
-            return
-        if approved and case.kind in _PUBLISHING_KINDS:
-            if consent_holds(post):
-                post_publish(post=post)
-        elif not approved and case.kind != "appeal" and post.state != Post.State.REMOVED:
-            post_unpublish(post=post, state=Post.State.REMOVED)
-    elif model is Comment and not approved and case.kind != "appeal":
-        comment = Comment.objects.filter(pk=case.subject_id).first()
-        if comment is not None:
-            comment_remove(comment=comment)
-
-
-def bank_entry_added_receiver(sender, *, entry, **kwargs) -> None:
-    """Have the worker recheck published videos against a new protected-media entry."""
-    from .tasks import posts_recheck_against_bank_task
-
-    posts_recheck_against_bank_task.delay(entry.pk)
+@transaction.atomic
+def comment_case_decide(*, comment_id: int, kind: str, approved: bool) -> None:
+    """Take down a comment a moderator refused (an appeal refused changes nothing)."""
+    comment = Comment.objects.filter(pk=comment_id).first()
+    if comment is not None and not approved and kind != CaseKind.APPEAL:
+        comment_remove(comment=comment)
 
 
 def posts_recheck_against_bank(*, entry_id: int) -> int:
@@ -428,39 +287,24 @@ def posts_recheck_against_bank(*, entry_id: int) -> int:
         except OSError:
             logger.exception("cannot read the video of post %s to recheck it", post.pk)
             continue
-        matches = [f for f in verdict.findings if f.rule == rule and f.action != "allow"]
+        matches = [f for f in verdict.findings if f.rule == rule and f.action != Decision.ALLOW]
         if not matches:
             continue
         with transaction.atomic():
             post_unpublish(post=post, state=Post.State.PENDING_REVIEW)
             evidence, categories = evidence_from_verdicts(media=verdict)
             evidence["bank_entry"] = {"id": entry.pk, "label": entry.label, "category": entry.category}
-            case_open(kind="flagged_media", subject=post, evidence=evidence, categories=categories)
+            case_open(kind=CaseKind.FLAGGED_MEDIA, subject=post, evidence=evidence, categories=categories)
         sent_back += 1
     return sent_back
 
 
-
-# --- Cameo consent: posts that show someone who no longer says yes (cameo's signals)
-
-
-def consent_holds(post: Post) -> bool:
-    """Return whether every cameo in `post`, and in each video it remixes, consents now."""
-    seen: set[int] = set()
-    while post is not None and post.pk not in seen:
-        # The post itself may be coming back (an upheld appeal); what it remixes must still be up.
-        if (seen and post.state == Post.State.REMOVED) or not post_has_consent(job_id=post.job_id, user=post.author):
-            return False
-        seen.add(post.pk)
-        post = post.remix_of
-    return True
-
-
-def _take_down(post_ids: list[int]) -> dict[int, str]:
+def posts_take_down(*, post_ids: Iterable[int]) -> dict[int, str]:
     """Take the posts and every remix of them out of the feeds; return {post id: what happened}.
 
     The authors of the posts are told by cameo; the authors of the remixes are told here.
     """
+    post_ids = list(post_ids)
     done: dict[int, str] = {}
     frontier = list(post_ids)
     while frontier:
@@ -475,21 +319,3 @@ def _take_down(post_ids: list[int]) -> dict[int, str]:
         frontier = list(Post.objects.filter(remix_of_id__in=[p.pk for p in posts]).exclude(pk__in=list(done))
                         .values_list("pk", flat=True))
     return done
-
-
-def consent_withdrawn_receiver(sender, *, appearances, **kwargs) -> dict[int, list[str]]:
-    """Unpublish the posts that show a cameo whose consent is gone, and the remixes of them."""
-    posted = [a for a in appearances if a.post_id]
-    done = _take_down([a.post_id for a in posted])
-    outcome: dict[int, list[str]] = {}
-    for appearance in posted:
-        outcome[appearance.pk] = [done.get(appearance.post_id, "unpublished")]
-        remixes = [pk for pk in done if pk != appearance.post_id]
-        if remixes:
-            outcome[appearance.pk].append("remixes_unpublished")
-    return outcome
-
-
-def likeness_removed_receiver(sender, *, appearances, actor, **kwargs) -> dict[int, list[str]]:
-    """The person in these posts removed them (co-ownership): take them down like a withdrawal."""
-    return consent_withdrawn_receiver(sender, appearances=appearances)

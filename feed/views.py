@@ -15,11 +15,11 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import User
 from accounts.selectors import following_list, is_following
+from accounts.viewers import Viewer, signed_in, signed_in_or_none
+from config.pagination import InvalidCursor, Page
 
 from .models import Post
 from .selectors import (
-    InvalidCursor,
-    Page,
     comments_page,
     feed_following,
     feed_for_you,
@@ -33,7 +33,7 @@ PROFILE_GRID_SIZE = 18
 FOLLOWED_HANDLES_MAX = 5000
 
 
-def _followed_handles(user: User) -> list[str]:
+def _followed_handles(user: Viewer) -> list[str]:
     if not user.is_authenticated:
         return []
     return list(following_list(user=user).values_list("handle", flat=True)[:FOLLOWED_HANDLES_MAX])
@@ -72,11 +72,12 @@ def following(request: HttpRequest) -> HttpResponse:
 @require_safe
 def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
     """One video with its comments; the address people share."""
-    post = post_get(post_id=post_id, viewer=request.user)
+    viewer = signed_in_or_none(request)
+    post = post_get(post_id=post_id, viewer=viewer)
     if post is None:
         raise Http404
-    comments = comments_page(post=post, viewer=request.user) if post.is_published else Page(items=[])
-    following = is_following(follower=request.user, followee=post.author)
+    comments = comments_page(post=post, viewer=viewer) if post.is_published else Page(items=[])
+    following = is_following(follower=viewer, followee=post.author)
     return render(
         request,
         "feed/post.html",
@@ -97,7 +98,7 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
 def comment_create_view(request: HttpRequest, post_id: int) -> HttpResponse:
     """Add a comment from the form of a video's page (the script uses the API instead)."""
     try:
-        comment_create(author=request.user, post_id=post_id, body=request.POST.get("body", ""))
+        comment_create(author=signed_in(request), post_id=post_id, body=request.POST.get("body", ""))
     except Post.DoesNotExist:
         raise Http404 from None
     except ValidationError as exc:
@@ -105,7 +106,7 @@ def comment_create_view(request: HttpRequest, post_id: int) -> HttpResponse:
     return redirect(reverse("feed:post", kwargs={"post_id": post_id}) + "#post-comments-title")
 
 
-def profile_videos(sender: type, *, person: User, viewer: User, cursor: str | None = None, **kwargs: Any) -> dict:
-    """Add the person's published videos to their profile page (receives `profile_shown`)."""
+def profile_videos(*, person: User, viewer: Viewer, cursor: str | None = None) -> dict[str, Any]:
+    """Add the person's published videos to their profile page (a section of `accounts.profiles`)."""
     page = _first_page(profile_posts, cursor, author=person, viewer=viewer, limit=PROFILE_GRID_SIZE)
     return {"posts": page.items, "posts_next": page.next_cursor}

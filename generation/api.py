@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -14,12 +15,14 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.viewers import signed_in
 from config.api import WriteThrottledView, error_responses
 
 from .models import GenerationJob
-from .selectors import job_get, jobs_of
+from .selectors import job_get, jobs_of, quota_get
 from .serializers import JobCreateSerializer, JobSerializer, QuotaSerializer, RegenerateSerializer
-from .services import draft_delete, job_cancel, job_regenerate, job_submit, quota_get
+from .services import draft_delete, job_cancel, job_create, job_regenerate
+from .submission import job_check
 
 SUBMIT_FIELDS = ("mode", "prompt", "negative_prompt", "duration", "aspect_ratio", "tier", "style", "seed")
 
@@ -54,7 +57,7 @@ class JobsView(WriteThrottledView):
     def get(self, request: Request) -> Response:
         """Return one's own jobs and drafts, newest first."""
         state = request.query_params.get("state")
-        jobs = jobs_of(owner=request.user, states=[state] if state else None)
+        jobs = jobs_of(owner=signed_in(request), states=[state] if state else None)
         return Response(JobSerializer(jobs, many=True).data)
 
     @extend_schema(
@@ -67,15 +70,17 @@ class JobsView(WriteThrottledView):
         """Ask for a video. A blocked prompt is refused with its category and rule and costs
         nothing; a prompt to review is held for a moderator; otherwise the job is queued."""
         data = request.data
+        if not isinstance(data, Mapping):
+            raise exceptions.ValidationError({"non_field_errors": [_("Send the request as an object of fields.")]})
         arguments = {name: data.get(name) for name in SUBMIT_FIELDS if data.get(name) is not None}
-        job = job_submit(
-            owner=request.user,
+        job = job_create(request=job_check(
+            owner=signed_in(request),
             image=request.FILES.get("image"),
             source_post_id=data.get("source_post"),
             source_job_id=data.get("source_job"),
             shots=_shots(data.get("shots")),
             **arguments,
-        )
+        ))
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
 
 
@@ -99,7 +104,7 @@ class JobDetailView(WriteThrottledView):
     )
     def delete(self, request: Request, job_id: int) -> Response:
         """Delete a draft's video (a running job is cancelled first)."""
-        draft_delete(job=_job_or_404(job_id, request), user=request.user)
+        draft_delete(job=_job_or_404(job_id, request), user=signed_in(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -114,7 +119,7 @@ class JobCancelView(WriteThrottledView):
     )
     def post(self, request: Request, job_id: int) -> Response:
         """Cancel a held, queued or running job; cancelled jobs are not charged."""
-        job = job_cancel(job=_job_or_404(job_id, request), user=request.user)
+        job = job_cancel(job=_job_or_404(job_id, request), user=signed_in(request))
         return Response(JobSerializer(job).data)
 
 
@@ -131,7 +136,7 @@ class JobRegenerateView(WriteThrottledView):
         """Make the video again: same request, with the same seed, a chosen one or a new one."""
         body = RegenerateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        job = job_regenerate(job=_job_or_404(job_id, request), user=request.user, **body.validated_data)
+        job = job_regenerate(job=_job_or_404(job_id, request), user=signed_in(request), **body.validated_data)
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
 
 
@@ -142,5 +147,5 @@ class QuotaView(WriteThrottledView):
                    tags=["generation"])
     def get(self, request: Request) -> Response:
         """Return how many videos one may still make in the next 24 hours."""
-        quota = quota_get(request.user)
+        quota = quota_get(signed_in(request))
         return Response(QuotaSerializer({"used": quota.used, "limit": quota.limit, "left": quota.left}).data)

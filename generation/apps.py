@@ -11,7 +11,7 @@ class GenerationConfig(AppConfig):
         from moderation.signals import case_decided
 
         from . import tasks  # noqa: F401  (registers the worker's signal handlers)
-        from .services import (
+        from .receivers import (
             case_decided_receiver,
             consent_withdrawn_receiver,
             likeness_removed_receiver,

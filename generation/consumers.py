@@ -10,8 +10,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from .models import GenerationJob
-from .runner import job_snapshot, progress_group
-from .selectors import job_get, queue_position
+from .progress import job_status, progress_group
+from .selectors import job_get
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +22,10 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
 
-def _job_state(*, job_id: int, viewer) -> dict[str, Any] | None:
-    """Return the snapshot of `viewer`'s job with its queue position, or None if not theirs."""
+def _job_state(*, job_id: int, viewer: Any) -> dict[str, Any] | None:
+    """Return the status of `viewer`'s job, or None if it is not theirs."""
     job = job_get(job_id=job_id, viewer=viewer)
-    if job is None:
-        return None
-    return {**job_snapshot(job), "queue_position": queue_position(job)}
+    return job_status(job) if job is not None else None
 
 
 class JobProgressConsumer(AsyncJsonWebsocketConsumer):

@@ -75,7 +75,9 @@ class JobCreateForm(forms.Form):
         limit = settings.GENERATION_PROMPT_MAX_LENGTH
         self.fields["prompt"].widget.attrs["maxlength"] = limit
         self.fields["duration"].widget.attrs["max"] = int(settings.GENERATION_MAX_DURATION)
-        self.fields["source_job"].choices = [("", _("Choose one of your drafts"))] + [
+        source_job = self.fields["source_job"]
+        assert isinstance(source_job, forms.ChoiceField)
+        source_job.choices = [("", _("Choose one of your drafts"))] + [
             (str(draft.pk), _("%(prompt)s (%(seconds)s s)") % {
                 "prompt": draft.prompt if len(draft.prompt) <= 60 else draft.prompt[:59] + "…",
                 "seconds": f"{draft.video_duration:g}",

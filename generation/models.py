@@ -55,6 +55,21 @@ class GenerationJob(models.Model):
         BLOCKED = "blocked", _("Blocked")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class Phase(models.TextChoices):
+        """Where a job is, finer than its state: what the progress bar says."""
+
+        HELD = "held", _("Waiting for review")
+        QUEUED = "queued", _("Queued")
+        STARTING = "starting", _("Starting")
+        RENDERING = "rendering", _("Rendering")
+        DECODING = "decoding", _("Decoding")
+        ENCODING = "encoding", _("Encoding")
+        CHECKING = "checking", _("Checking")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+        BLOCKED = "blocked", _("Blocked")
+        CANCELLED = "cancelled", _("Cancelled")
+
     class AspectRatio(models.TextChoices):
         PORTRAIT = "9:16", _("Portrait 9:16")
         LANDSCAPE = "16:9", _("Landscape 16:9")
@@ -164,6 +179,22 @@ class GenerationJob(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("generation:job", args=[self.pk])
 
+    @classmethod
+    def state_fields(cls, state: str, phase: str | None = None) -> dict[str, str]:
+        """Return the columns that move a job to `state`: the state and its phase together.
+
+        The phase defaults to the state's own (a running job starts at "starting"), so no
+        write leaves a finished job with a phase that says it is still rendering.
+        """
+        state = cls.State(state)
+        return {"state": state, "phase": cls.Phase(phase) if phase else _PHASE_OF_STATE[state]}
+
+    def state_set(self, state: str, phase: str | None = None) -> list[str]:
+        """Move this job to `state` (and `phase`) in memory; return the fields to save."""
+        fields = self.state_fields(state, phase)
+        self.state, self.phase = fields["state"], fields["phase"]
+        return list(fields)
+
     @property
     def is_finished(self) -> bool:
         return self.state in self.FINISHED_STATES
@@ -180,6 +211,19 @@ class GenerationJob(models.Model):
     @property
     def review_poster_url(self) -> str:
         return reverse("generation:job-poster", args=[self.pk]) if self.poster else ""
+
+
+_PHASE_OF_STATE = {
+    GenerationJob.State.HELD: GenerationJob.Phase.HELD,
+    GenerationJob.State.QUEUED: GenerationJob.Phase.QUEUED,
+    GenerationJob.State.RUNNING: GenerationJob.Phase.STARTING,
+    GenerationJob.State.ENCODING: GenerationJob.Phase.ENCODING,
+    GenerationJob.State.CHECKING: GenerationJob.Phase.CHECKING,
+    GenerationJob.State.READY: GenerationJob.Phase.READY,
+    GenerationJob.State.FAILED: GenerationJob.Phase.FAILED,
+    GenerationJob.State.BLOCKED: GenerationJob.Phase.BLOCKED,
+    GenerationJob.State.CANCELLED: GenerationJob.Phase.CANCELLED,
+}
 
 
 class GeneratedVideo(models.Model):

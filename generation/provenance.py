@@ -38,14 +38,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from moderation.media.base import CheckUnavailable
-from moderation.media.hashing import (
-    DEFAULT_MAX_DISTANCE,
-    DEFAULT_MIN_QUALITY,
-    hamming,
-    pack_hex,
-    pdq_hash,
-)
+from moderation.media import PDQ_MAX_DISTANCE as DEFAULT_MAX_DISTANCE
+from moderation.media import PDQ_MIN_QUALITY as DEFAULT_MIN_QUALITY
+from moderation.media import CheckUnavailable, hamming, pack_hex, pdq_hash
 
 # The MP4 metadata key and the C2PA assertion label that hold the manifest.
 PROVENANCE_KEY = "reel.provenance"

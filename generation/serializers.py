@@ -25,7 +25,9 @@ class JobCreateSerializer(serializers.Serializer):
     aspect_ratio = serializers.CharField(required=False, default=GenerationJob.AspectRatio.PORTRAIT,
                                          help_text="9:16, 16:9 or 1:1.")
     tier = serializers.CharField(required=False, default=GenerationJob.Tier.STANDARD, help_text="low, standard or high.")
-    style = serializers.CharField(required=False, default=GenerationJob.Style.NONE,
+    # `style` hides Field.style only in the stubs: SerializerMetaclass pops declared fields
+    # from the class at run time.
+    style = serializers.CharField(required=False, default=GenerationJob.Style.NONE,  # type: ignore[assignment]
                                   help_text="none, realistic, cartoon, animation, film, anime or watercolor.")
     seed = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
                                  help_text="Reuse a seed to make the same video again; empty for a new one.")
@@ -53,7 +55,7 @@ class JobSerializer(serializers.Serializer):
     error = serializers.CharField()
     prompt = serializers.CharField()
     negative_prompt = serializers.CharField()
-    style = serializers.CharField()
+    style = serializers.CharField()  # type: ignore[assignment]  # as in JobCreateSerializer
     duration = serializers.FloatField(help_text="Seconds asked for.")
     aspect_ratio = serializers.CharField()
     tier = serializers.CharField()

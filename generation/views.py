@@ -12,11 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.viewers import signed_in
 from cameo.selectors import shows_viewer
 from config.media import private_file_response
 from moderation.services import is_moderator
@@ -24,8 +26,9 @@ from moderation.services import is_moderator
 from . import services
 from .forms import DEFAULT_DURATION, JobCreateForm, ShotCard, shot_cards
 from .models import GenerationJob
-from .runner import job_snapshot
-from .selectors import draft_get, job_get, jobs_of, queue_position
+from .progress import job_snapshot, job_status
+from .selectors import draft_get, job_get, jobs_of, post_source_get, quota_get
+from .submission import job_check
 
 Mode = GenerationJob.Mode
 State = GenerationJob.State
@@ -36,11 +39,6 @@ EXTEND_CHOICES = 30
 
 
 # --- Progress in words -----------------------------------------------------------------------
-
-
-def job_status(job: GenerationJob) -> dict[str, Any]:
-    """Return what the page and its script know about a job's progress (the socket's message)."""
-    return {**job_snapshot(job), "queue_position": queue_position(job)}
 
 
 def phase_label(status: Mapping[str, Any]) -> str:
@@ -90,7 +88,7 @@ def _remix_source(post_id: Any, viewer) -> dict[str, Any] | None:
     if post_id in (None, ""):
         return None
     try:
-        source = services.post_source_get(post_id=post_id, viewer=viewer)
+        source = post_source_get(post_id=post_id, viewer=viewer)
     except ValidationError:
         return None
     poster_name = getattr(source, "poster_name", "")
@@ -149,8 +147,8 @@ def _edit_cards(cards: list[ShotCard], action: str) -> list[ShotCard]:
 def _submit(request: HttpRequest, form: JobCreateForm, cards: list[ShotCard]) -> GenerationJob:
     data = form.cleaned_data
     mode = data["mode"]
-    return services.job_submit(
-        owner=request.user,
+    return services.job_create(request=job_check(
+        owner=signed_in(request),
         prompt=data["prompt"],
         mode=mode,
         duration=data["duration"] if data["duration"] is not None else DEFAULT_DURATION,
@@ -163,7 +161,7 @@ def _submit(request: HttpRequest, form: JobCreateForm, cards: list[ShotCard]) ->
         source_post_id=data["source_post"] if mode == Mode.REMIX else None,
         source_job_id=data["source_job"] if mode == Mode.EXTEND else None,
         shots=[card.as_shot() for card in cards] if mode == Mode.STORYBOARD else None,
-    )
+    ))
 
 
 
@@ -190,7 +188,7 @@ def _viewable_job(request: HttpRequest, job_id: int) -> GenerationJob:
 @require_http_methods(["GET", "HEAD", "POST"])
 def create(request: HttpRequest) -> HttpResponse:
     """The create form: a prompt and its settings, or a photo, a remix, an extension, a storyboard."""
-    drafts = list(jobs_of(owner=request.user, states=[State.READY], limit=EXTEND_CHOICES))
+    drafts = list(jobs_of(owner=signed_in(request), states=[State.READY], limit=EXTEND_CHOICES))
     shot_errors: dict[int, list[str]] = {}
     notes: list[str] = []
     if request.method == "POST":
@@ -201,7 +199,7 @@ def create(request: HttpRequest) -> HttpResponse:
         initial, cards, notes = _initial_from_query(request)
         data = initial
         cards = cards or shot_cards()
-    extend = draft_get(job_id=data.get("source_job"), owner=request.user) if data.get("source_job") else None
+    extend = draft_get(job_id=data.get("source_job"), owner=signed_in(request)) if data.get("source_job") else None
     if extend is not None and all(draft.pk != extend.pk for draft in drafts):
         drafts.append(extend)  # older than the list goes back, chosen from its own page
     if request.method == "POST":
@@ -226,12 +224,12 @@ def create(request: HttpRequest) -> HttpResponse:
 
     for index, card in enumerate(cards):
         card.errors = shot_errors.get(index, [])
-    remix = _remix_source(data.get("source_post"), request.user)
+    remix = _remix_source(data.get("source_post"), signed_in(request))
     if remix is None and request.method == "GET" and request.GET.get("remix"):
         notes.append(_("This video does not exist or you cannot remix it."))
     if request.FILES.get("image") and form.errors:
         notes.append(_("Choose the photo again: a browser does not keep it when the page comes back."))
-    quota = services.quota_get(request.user)
+    quota = quota_get(signed_in(request))
     return render(
         request,
         "generation/create.html",
@@ -286,13 +284,13 @@ def job_status_view(request: HttpRequest, job_id: int) -> JsonResponse:
 @require_safe
 def drafts(request: HttpRequest) -> HttpResponse:
     """One's jobs, newest first: drafts with their posters, the others with their state."""
-    jobs = list(jobs_of(owner=request.user, limit=DRAFTS_PAGE_SIZE))
+    jobs = list(jobs_of(owner=signed_in(request), limit=DRAFTS_PAGE_SIZE))
     rows = [{"job": job, "label": phase_label({**job_snapshot(job), "queue_position": 0})} for job in jobs]
-    return render(request, "generation/drafts.html", {"rows": rows, "quota": services.quota_get(request.user)})
+    return render(request, "generation/drafts.html", {"rows": rows, "quota": quota_get(signed_in(request))})
 
 
 @require_safe
-def job_video(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_video(request: HttpRequest, job_id: int) -> HttpResponseBase:
     """The draft's video, to its owner and to moderators; `?download=1` saves it as a file."""
     job = _viewable_job(request, job_id)
     download = f"reel-{job.pk}.mp4" if request.GET.get("download") else None
@@ -300,7 +298,7 @@ def job_video(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @require_safe
-def job_poster(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_poster(request: HttpRequest, job_id: int) -> HttpResponseBase:
     """The draft's poster image, to its owner and to moderators."""
     return private_file_response(request, _viewable_job(request, job_id).poster)
 
@@ -314,7 +312,7 @@ def job_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
     """Cancel a job that has not finished; a running one stops at its next step."""
     job = _own_job(request, job_id)
     try:
-        job = services.job_cancel(job=job, user=request.user)
+        job = services.job_cancel(job=job, user=signed_in(request))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -331,7 +329,7 @@ def job_delete_view(request: HttpRequest, job_id: int) -> HttpResponse:
     """Delete a draft's files (cancelling the job first if it still runs)."""
     job = _own_job(request, job_id)
     try:
-        services.draft_delete(job=job, user=request.user)
+        services.draft_delete(job=job, user=signed_in(request))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _error_text(exc))
         return redirect(job.get_absolute_url())
@@ -349,7 +347,7 @@ def job_regenerate_view(request: HttpRequest, job_id: int) -> HttpResponse:
         messages.error(request, _("Choose the same seed or a new one."))
         return redirect(job.get_absolute_url())
     try:
-        new_job = services.job_regenerate(job=job, user=request.user, new_seed=seed_mode == "new")
+        new_job = services.job_regenerate(job=job, user=signed_in(request), new_seed=seed_mode == "new")
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _error_text(exc))
         return redirect(job.get_absolute_url())

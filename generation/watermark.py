@@ -85,11 +85,17 @@ def render_sprite(mark: str, handle: str, *, width: int, height: int) -> Sprite:
     sprite_width = max(mark_box[2] - mark_box[0], handle_box[2] - handle_box[0])
     sprite_height = mark_height + gap + handle_box[3] - handle_box[1]
 
-    image = Image.new("RGBA", (sprite_width, sprite_height), (0, 0, 0, 0))
+    # The stubs type text boxes as floats; with these fonts they are whole pixels.
+    image = Image.new("RGBA", (int(sprite_width), int(sprite_height)), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    ink = {"fill": (255, 255, 255, 255), "stroke_width": stroke, "stroke_fill": (16, 16, 16, 255)}
-    draw.text((-mark_box[0], -mark_box[1]), mark, font=mark_font, **ink)
-    draw.text((-handle_box[0], mark_height + gap - handle_box[1]), handle, font=handle_font, **ink)
+    ink, outline = (255, 255, 255, 255), (16, 16, 16, 255)
+    draw.text(
+        (-mark_box[0], -mark_box[1]), mark, font=mark_font, fill=ink, stroke_width=stroke, stroke_fill=outline
+    )
+    draw.text(
+        (-handle_box[0], mark_height + gap - handle_box[1]), handle, font=handle_font,
+        fill=ink, stroke_width=stroke, stroke_fill=outline,
+    )
     image = _fit(image, width=width, height=height)
 
     pixels = np.asarray(image, dtype=np.float32)

@@ -96,7 +96,7 @@ class DecisionInline(admin.TabularInline):
     model = Decision
     extra = 0
     can_delete = False
-    fields = ["created_at", "moderator", "action", "note", "policy_version"]
+    fields = ("created_at", "moderator", "action", "note", "policy_version")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -110,7 +110,7 @@ class ReportInline(admin.TabularInline):
     model = Report
     extra = 0
     can_delete = False
-    fields = ["created_at", "reporter", "reason", "text"]
+    fields = ("created_at", "reporter", "reason", "text")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.viewers import signed_in, signed_in_or_none
 from config.api import WriteThrottledView, error_responses
 
 from .models import Case
@@ -49,7 +50,7 @@ class IsModerator(BasePermission):
     message = _("Only moderators can review cases.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        return is_moderator(request.user)
+        return is_moderator(signed_in_or_none(request))
 
 
 def _case_or_404(case_id: int) -> Case:
@@ -69,7 +70,7 @@ class ReportsView(WriteThrottledView):
     )
     def get(self, request: Request) -> Response:
         """Return one's own reports, newest first, with what became of them."""
-        return Response(ReportSerializer(reports_of(user=request.user)[:QUEUE_LIMIT], many=True).data)
+        return Response(ReportSerializer(reports_of(user=signed_in(request))[:QUEUE_LIMIT], many=True).data)
 
     @extend_schema(
         operation_id="reports_create",
@@ -81,7 +82,7 @@ class ReportsView(WriteThrottledView):
         """Report a post, a comment or a person to the moderators."""
         data = ReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        report = report_create(reporter=request.user, **data.validated_data)
+        report = report_create(reporter=signed_in(request), **data.validated_data)
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
 
@@ -95,7 +96,7 @@ class AppealsView(WriteThrottledView):
     )
     def get(self, request: Request) -> Response:
         """Return one's own appeals, newest first."""
-        return Response(AppealSerializer(appeals_of(user=request.user)[:QUEUE_LIMIT], many=True).data)
+        return Response(AppealSerializer(appeals_of(user=signed_in(request))[:QUEUE_LIMIT], many=True).data)
 
     @extend_schema(
         operation_id="appeals_create",
@@ -108,13 +109,14 @@ class AppealsView(WriteThrottledView):
         data = AppealCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        user = signed_in(request)
         case = None
         if "case" in values:
-            case = case_of_owner(case_id=values["case"], user=request.user)
+            case = case_of_owner(case_id=values["case"], user=user)
             if case is None:
                 raise exceptions.NotFound(_("This case does not exist."))
         appeal = appeal_create(
-            user=request.user, message=values["message"], case=case,
+            user=user, message=values["message"], case=case,
             subject_type="post" if case is None else None, subject_id=values.get("post"),
         )
         return Response(AppealSerializer(appeal).data, status=status.HTTP_201_CREATED)
@@ -169,7 +171,7 @@ class CaseClaimView(WriteThrottledView):
     def post(self, request: Request, case_id: int) -> Response:
         """Take a case, so no other moderator works on it for a while."""
         try:
-            case = case_claim(case=_case_or_404(case_id), moderator=request.user)
+            case = case_claim(case=_case_or_404(case_id), moderator=signed_in(request))
         except CaseConflict as exc:
             raise Conflict(exc.messages[0]) from None
         return Response(CaseSerializer(case).data)
@@ -189,7 +191,7 @@ class CaseDecideView(WriteThrottledView):
         data = DecideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            case_decide(case=_case_or_404(case_id), moderator=request.user, **data.validated_data)
+            case_decide(case=_case_or_404(case_id), moderator=signed_in(request), **data.validated_data)
         except CaseConflict as exc:
             raise Conflict(exc.messages[0]) from None
         return Response(CaseDetailSerializer(_case_or_404(case_id)).data)
@@ -208,5 +210,5 @@ class CasesBulkDecideView(WriteThrottledView):
         """Decide many cases the same way; those that cannot be decided are listed with the reason."""
         data = BulkDecideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = cases_decide_bulk(moderator=request.user, **data.validated_data)
+        result = cases_decide_bulk(moderator=signed_in(request), **data.validated_data)
         return Response({"decided": result.decided, "refused": {str(k): v for k, v in result.refused.items()}})

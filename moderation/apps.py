@@ -7,16 +7,20 @@ class ModerationConfig(AppConfig):
     verbose_name = _("Moderation")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
         from accounts.selectors import user_get_visible
 
-        from . import signals  # noqa: F401  (connects the bank receiver)
-        from .services import subject_type_register
+        from .models import ProtectedMedia
+        from .policy import default_engine
+        from .receivers import protected_media_saved_receiver
+        from .subjects import subject_types
 
-        subject_type_register(
-            name="user",
-            resolve=lambda *, subject_id, viewer: user_get_visible(handle=str(subject_id), viewer=viewer),
+        post_save.connect(
+            protected_media_saved_receiver, sender=ProtectedMedia, dispatch_uid="moderation.bank_entry_added"
+        )
+        subject_types.register(
+            "user", lambda *, subject_id, viewer: user_get_visible(handle=str(subject_id), viewer=viewer)
         )
         # Build the text policy's indexes now (about a second), not on the first request.
-        from .policy import default_engine
-
         default_engine()

@@ -147,7 +147,9 @@ class CaseDetailSerializer(CaseSerializer):
 
     evidence = serializers.JSONField(read_only=True)
     message = serializers.CharField(read_only=True)
-    parent = serializers.IntegerField(read_only=True, allow_null=True)
+    # Declared fields leave the class at run time (SerializerMetaclass pops them), so this
+    # does not hide Field.parent as the stubs think.
+    parent = serializers.IntegerField(read_only=True, allow_null=True)  # type: ignore[assignment]
     reports = CaseReportSerializer(many=True, read_only=True)
     decisions = DecisionSerializer(many=True, read_only=True)
 

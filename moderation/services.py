@@ -1,126 +1,35 @@
-"""Moderation actions other apps call: checking texts, opening and deciding cases, reports, appeals."""
+"""Writes in moderation: cases, decisions and the audit log, reports and appeals.
+
+Checking a text or acting on a verdict is in `moderation.checks`; the subjects people can
+report and appeal are in `moderation.subjects`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import Notification, User
 from accounts.services import notification_create
+from config.signals import on_commit_send
 
+from .checks import ALLOWED_CONTROL_CHARACTERS
 from .models import AuditEntry, Case, Decision, Report
-from .policy import CONTEXTS, Verdict, default_engine
+from .policy import default_engine
 from .signals import case_decided
-
-MAX_TEXT_LENGTH = 5000
-# Newlines and tabs are ordinary in a caption or a comment; every other control character is
-# either a mistake or an attempt to hide words from the people reading the text.
-ALLOWED_CONTROL_CHARACTERS = frozenset("\n\t")
-
-
-def text_clean(*, text: str) -> str:
-    """Return `text` ready to check, or raise ValidationError saying what is wrong with it."""
-    if not isinstance(text, str):
-        raise ValidationError(_("The text must be a string."), code="invalid")
-    # Browsers send line breaks in form fields as CRLF; a lone CR is still refused below.
-    text = text.replace("\r\n", "\n")
-    if not text.strip():
-        raise ValidationError(_("Enter some text to check."), code="empty")
-    if len(text) > MAX_TEXT_LENGTH:
-        raise ValidationError(
-            _("The text is too long: %(length)d characters, at most %(limit)d.")
-            % {"length": len(text), "limit": MAX_TEXT_LENGTH},
-            code="too_long",
-        )
-    for position, char in enumerate(text):
-        category = unicodedata.category(char)
-        if (category == "Cc" and char not in ALLOWED_CONTROL_CHARACTERS) or category == "Cs":
-            raise ValidationError(
-                _("The text contains a control character (U+%(code)04X) at position %(position)d.")
-                % {"code": ord(char), "position": position},
-                code="control_character",
-            )
-    return text
-
-
-def text_check(*, text: str, context: str) -> Verdict:
-    """Check a prompt, a caption or a comment against the text policy and return the verdict.
-
-    Raise ValidationError for an empty text, one longer than MAX_TEXT_LENGTH characters, or one
-    containing control characters other than newline and tab.
-    """
-    if context not in CONTEXTS:
-        raise ValueError(f"context must be one of {CONTEXTS}, not {context!r}")
-    return default_engine().check(text_clean(text=text), context=context)
-
-
-# --- What people are told about a category
-
-
-CATEGORY_LABELS = {
-    "public_figure": gettext_lazy("a real public figure"),
-    "minor": gettext_lazy("a minor"),
-    "copyright": gettext_lazy("a copyrighted work"),
-    "trademark": gettext_lazy("a trademark"),
-    "nudity": gettext_lazy("nudity"),
-    "face": gettext_lazy("a face"),
-    "harassment": gettext_lazy("harassment"),
-    "violence": gettext_lazy("violence"),
-    "spam": gettext_lazy("spam"),
-    "other": gettext_lazy("something against the rules"),
-}
-
-
-class TextRefused(ValidationError):
-    """The text policy blocked a text: the error names the field, the category and the rule."""
-
-    def __init__(self, *, field: str, message: str, verdict: Verdict) -> None:
-        super().__init__({field: [message]}, code="blocked")
-        self.field, self.message_text, self.verdict = field, message, verdict
-
-
-def text_check_or_refuse(*, text: str, context: str, field: str, what: str, then: str = "") -> Verdict:
-    """Return the text policy's verdict on `text`, or raise TextRefused if it blocks it.
-
-    Bad text (empty, too long, control characters) raises ValidationError on `field`. The
-    refusal names `what` was refused, the category and the rule, followed by `then`.
-    """
-    try:
-        verdict = text_check(text=text, context=context)
-    except ValidationError as exc:
-        raise ValidationError({field: exc.messages}) from None
-    if verdict.decision == "block":
-        hit = next(h for h in verdict.rules if h.action == "block")
-        message = refusal_message(what=what, category=hit.category, rule=hit.rule)
-        raise TextRefused(field=field, message=" ".join(filter(None, [message, then])), verdict=verdict)
-    return verdict
-
-
-def category_label(category: str) -> str:
-    """Return the category as the person concerned reads it, in their language."""
-    label = CATEGORY_LABELS.get(str(category))
-    return str(label) if label is not None else str(category)
-
-
-def refusal_message(*, what: str, category: str, rule: str) -> str:
-    """Return the sentence that tells someone why `what` was refused: the category and the rule."""
-    return _("%(what)s was refused: it shows or names %(category)s (rule %(rule)s).") % {
-        "what": what, "category": category_label(category), "rule": rule,
-    }
-
+from .subjects import SubjectNotFound, subject_owner, subject_resolve
 
 # --- Priorities
 
@@ -147,7 +56,7 @@ def case_priority(*, categories: Iterable[str], report_count: int = 0) -> int:
 # --- Permissions
 
 
-def is_moderator(user: User | None) -> bool:
+def is_moderator(user: User | AnonymousUser | None) -> bool:
     """Return whether `user` may work the review queue."""
     return bool(user is not None and user.is_authenticated and user.is_active and user.has_perm("moderation.review_case"))
 
@@ -155,57 +64,6 @@ def is_moderator(user: User | None) -> bool:
 def _moderator_required(user: User) -> None:
     if not is_moderator(user):
         raise PermissionDenied(_("Only moderators can review cases."))
-
-
-# --- Subjects: the objects of other apps that can be reported or appealed
-
-
-class SubjectNotFound(ObjectDoesNotExist):
-    """The subject does not exist, or the person asking may not see it."""
-
-
-@dataclass(frozen=True)
-class SubjectType:
-    name: str
-    resolve: Callable[..., models.Model | None]
-
-
-_SUBJECT_TYPES: dict[str, SubjectType] = {}
-
-
-def subject_type_register(*, name: str, resolve: Callable[..., models.Model | None]) -> None:
-    """Let people report or appeal subjects of type `name`.
-
-    `resolve(subject_id=..., viewer=...)` returns the object if `viewer` may see it, else None.
-    The app that owns the objects registers them when it starts.
-    """
-    _SUBJECT_TYPES[name] = SubjectType(name=name, resolve=resolve)
-
-
-def subject_type_names() -> list[str]:
-    return sorted(_SUBJECT_TYPES)
-
-
-def subject_resolve(*, subject_type: str, subject_id: Any, viewer: User) -> models.Model:
-    """Return the subject `viewer` names, or raise SubjectNotFound."""
-    kind = _SUBJECT_TYPES.get(subject_type)
-    if kind is None:
-        raise ValidationError({"subject_type": [_("This cannot be reported.")]})
-    try:
-        subject = kind.resolve(subject_id=subject_id, viewer=viewer)
-    except (TypeError, ValueError):
-        subject = None
-    if subject is None:
-        raise SubjectNotFound(_("This does not exist or is not available."))
-    return subject
-
-
-def subject_owner(subject: models.Model) -> User | None:
-    """Return the person a subject belongs to: a person is their own subject, else its author."""
-    if isinstance(subject, User):
-        return subject
-    owner = getattr(subject, "author", None) or getattr(subject, "user", None)
-    return owner if isinstance(owner, User) else None
 
 
 def _notification_target(subject: models.Model | None) -> models.Model | None:
@@ -296,34 +154,6 @@ def refusal_record(
     return case
 
 
-def evidence_from_verdicts(*, text: Verdict | None = None, media: Any = None) -> tuple[dict[str, Any], list[str]]:
-    """Return the evidence of a text verdict and a media verdict, and the categories they name."""
-    evidence: dict[str, Any] = {}
-    categories: set[str] = set()
-    versions: list[str] = []
-    if text is not None:
-        evidence["text"] = text.to_dict()
-        categories.update(str(c) for c in text.categories)
-        versions.append(text.policy_version)
-    if media is not None:
-        evidence["media"] = media.as_dict()
-        categories.update(f.category for f in media.findings if f.action.severity > 0)
-        versions.append(media.policy_version)
-        if media.checks_failed:
-            evidence["media_unchecked"] = True
-    evidence["categories"] = sorted(categories)
-    evidence["policy_version"] = " ".join(versions)
-    return json.loads(json.dumps(evidence, default=_jsonable)), sorted(categories)
-
-
-def _jsonable(value: Any) -> Any:
-    # Detectors hand back numpy numbers and arrays; the evidence is stored as plain JSON.
-    for method in ("tolist", "item"):
-        if hasattr(value, method):
-            return getattr(value, method)()
-    return str(value)
-
-
 @transaction.atomic
 def case_claim(*, case: Case, moderator: User) -> Case:
     """Give `case` to `moderator`; refuse a case someone else holds (unless their claim expired)."""
@@ -396,7 +226,7 @@ def case_decide(*, case: Case, moderator: User, action: str, note: str = "") -> 
         locked.decided_at = now
         locked.save(update_fields=["state", "outcome", "decided_at"])
         _tell_the_people_concerned(locked, action)
-    transaction.on_commit(lambda: case_decided.send(sender=Case, case=locked, decision=decision))
+    on_commit_send(case_decided, sender=Case, case=locked, decision=decision)
     case.refresh_from_db()
     return decision
 

@@ -6,11 +6,7 @@ the change has committed, and each owner acts on its own objects.
 
 from __future__ import annotations
 
-from django.db import transaction
-from django.db.models.signals import post_save
-from django.dispatch import Signal, receiver
-
-from .models import ProtectedMedia
+from django.dispatch import Signal
 
 # A moderator decided a case. Sent with sender=Case and:
 #   case      the Case, after the decision (state, outcome, subject_type, subject_id)
@@ -24,8 +20,3 @@ case_decided = Signal()
 # Owners of published media recheck it against the new entry.
 bank_entry_added = Signal()
 
-
-@receiver(post_save, sender=ProtectedMedia, dispatch_uid="moderation.bank_entry_added")
-def _protected_media_saved(sender, instance: ProtectedMedia, created: bool, **kwargs) -> None:
-    if created and instance.active and not kwargs.get("raw"):
-        transaction.on_commit(lambda: bank_entry_added.send(sender=ProtectedMedia, entry=instance))

@@ -17,27 +17,27 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import User
+from accounts.viewers import signed_in
 
+from .checks import category_label
 from .forms import AppealForm, BulkDecideForm, DecideForm, QueueFilterForm, ReportForm
 from .models import Case
 from .selectors import appealable_cases_of, case_get, case_of_owner, cases_queue, reports_of
 from .services import (
-    SubjectNotFound,
     appeal_create,
     case_claim,
     case_decide,
     cases_decide_bulk,
-    category_label,
     is_moderator,
     report_create,
-    subject_resolve,
 )
+from .subjects import SubjectNotFound, subject_resolve
 
 QUEUE_SIZE = 100
 
 
 def _moderator_only(request: HttpRequest) -> None:
-    if not is_moderator(request.user):
+    if not is_moderator(signed_in(request)):
         raise PermissionDenied
 
 
@@ -53,7 +53,8 @@ def _highlight(text: str, words: list[str]) -> SafeString:
     if not text or not words:
         return escape(text or "")
     pattern = re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
-    out, last = [], 0
+    out: list[str] = []
+    last = 0
     for match in pattern.finditer(text):
         out.append(escape(text[last:match.start()]))
         out.append(f"<mark>{escape(match.group(0))}</mark>")
@@ -133,7 +134,7 @@ def queue_decide(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Tick at least one case and choose a decision."))
         return redirect("moderation:queue")
     result = cases_decide_bulk(
-        case_ids=form.cleaned_data["cases"], moderator=request.user,
+        case_ids=form.cleaned_data["cases"], moderator=signed_in(request),
         action=form.cleaned_data["action"], note=form.cleaned_data["note"],
     )
     if result.decided:
@@ -170,7 +171,7 @@ def case_claim_view(request: HttpRequest, case_id: int) -> HttpResponse:
     if case is None:
         raise Http404
     try:
-        case_claim(case=case, moderator=request.user)
+        case_claim(case=case, moderator=signed_in(request))
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -191,7 +192,7 @@ def case_decide_view(request: HttpRequest, case_id: int) -> HttpResponse:
         messages.error(request, _("Choose approve, reject or escalate."))
         return redirect("moderation:case", case_id=case_id)
     try:
-        case_decide(case=case, moderator=request.user, action=form.cleaned_data["action"], note=form.cleaned_data["note"])
+        case_decide(case=case, moderator=signed_in(request), action=form.cleaned_data["action"], note=form.cleaned_data["note"])
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, _error_text(exc))
         return redirect("moderation:case", case_id=case_id)
@@ -207,8 +208,9 @@ def report(request: HttpRequest, subject_type: str, subject_id: str) -> HttpResp
     """Report a post, a comment or a person: a reason from the list and, if wanted, a few words."""
     if subject_type not in SUBJECT_TYPES:
         raise Http404
+    user = signed_in(request)
     try:
-        subject = subject_resolve(subject_type=subject_type, subject_id=subject_id, viewer=request.user)
+        subject = subject_resolve(subject_type=subject_type, subject_id=subject_id, viewer=user)
     except (ObjectDoesNotExist, ValidationError):
         raise Http404 from None
     form = ReportForm(request.POST or None)
@@ -217,7 +219,7 @@ def report(request: HttpRequest, subject_type: str, subject_id: str) -> HttpResp
         if form.is_valid():
             try:
                 report_create(
-                    reporter=request.user, subject_type=subject_type, subject_id=subject_id,
+                    reporter=user, subject_type=subject_type, subject_id=subject_id,
                     reason=form.cleaned_data["reason"], text=form.cleaned_data["text"],
                 )
             except ValidationError as exc:
@@ -240,14 +242,14 @@ def report(request: HttpRequest, subject_type: str, subject_id: str) -> HttpResp
 @require_safe
 def my_reports(request: HttpRequest) -> HttpResponse:
     """The reports the person made, with what became of them."""
-    return render(request, "moderation/my_reports.html", {"reports": list(reports_of(user=request.user))})
+    return render(request, "moderation/my_reports.html", {"reports": list(reports_of(user=signed_in(request)))})
 
 
 @login_required
 @require_safe
 def appeals(request: HttpRequest) -> HttpResponse:
     """The decisions against what the person posted, and their appeals."""
-    cases = list(appealable_cases_of(user=request.user))
+    cases = list(appealable_cases_of(user=signed_in(request)))
     rows = [
         {"case": c, "appeal": next(iter(c.appeals.all()), None), "form": AppealForm(auto_id=f"id_appeal_{c.pk}_%s")}
         for c in cases
@@ -259,15 +261,16 @@ def appeals(request: HttpRequest) -> HttpResponse:
 @require_POST
 def appeal(request: HttpRequest, case_id: int) -> HttpResponse:
     """Appeal, once, a decision against something the person posted."""
-    case = case_of_owner(case_id=case_id, user=request.user)
+    user = signed_in(request)
+    case = case_of_owner(case_id=case_id, user=user)
     if case is None:
         raise Http404
     form = AppealForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("moderation:appeals")
     try:
-        appeal_create(user=request.user, message=form.cleaned_data["message"], case=case)
+        appeal_create(user=user, message=form.cleaned_data["message"], case=case)
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
     except ObjectDoesNotExist:

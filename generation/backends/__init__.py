@@ -3,6 +3,7 @@
 from .base import (
     BackendConfigurationError,
     RenderCancelled,
+    RenderError,
     RenderMode,
     RenderRequest,
     RenderResult,
@@ -16,6 +17,7 @@ from .base import (
 __all__ = [
     "BackendConfigurationError",
     "RenderCancelled",
+    "RenderError",
     "RenderMode",
     "RenderRequest",
     "RenderResult",

@@ -8,7 +8,7 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from django.conf import settings
@@ -37,6 +37,18 @@ class RenderMode(enum.StrEnum):
 
 class BackendConfigurationError(ImproperlyConfigured):
     """The backend setting names something that is not a usable backend."""
+
+
+class RenderError(Exception):
+    """A render could not be made for a reason the creator can act on.
+
+    `user_message` is shown to the creator as it is (translated, no internals); any other
+    exception reaches them only as "the video model failed".
+    """
+
+    def __init__(self, user_message: str) -> None:
+        super().__init__(user_message)
+        self.user_message = user_message
 
 
 class RenderCancelled(Exception):
@@ -120,6 +132,10 @@ class RenderResult:
 
 class VideoBackend(abc.ABC):
     """Turn a render request into frames, reporting progress and honouring cancellation."""
+
+    #: How many frames at the end of what came before an extend render takes as the opening
+    #: of its clip (and returns again): the planner spends them on context, not new film.
+    extend_context_frames: ClassVar[int] = 5
 
     @classmethod
     def from_settings(cls) -> VideoBackend:

@@ -21,11 +21,13 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from .base import (
     CancelCheck,
     ProgressCallback,
     RenderCancelled,
+    RenderError,
     RenderMode,
     RenderRequest,
     RenderResult,
@@ -197,6 +199,8 @@ def _checkpoint_version(directory: Path) -> str:
 class WanBackend(VideoBackend):
     """Render clips with the Wan 2.1 pipelines, loaded once and kept for the process."""
 
+    extend_context_frames = EXTEND_CONTEXT_FRAMES
+
     def __init__(self, *, options: WanOptions | None = None) -> None:
         self.options = options or WanOptions()
         self._lock = threading.Lock()
@@ -351,7 +355,9 @@ class WanBackend(VideoBackend):
 
         pipelines = self._loaded()
         if request.mode not in pipelines:
-            raise ValueError(f"This checkpoint has no pipeline for {request.mode} renders.")
+            raise RenderError(
+                _("The video model of this site cannot make %(mode)s videos.") % {"mode": request.mode}
+            )
         pipeline = pipelines[request.mode]
         size = (request.width, request.height)
         parameters: dict[str, Any] = {
@@ -387,6 +393,7 @@ class WanBackend(VideoBackend):
         if request.mode is RenderMode.TEXT:
             arguments["num_frames"] = request.num_frames
         elif request.mode is RenderMode.IMAGE:
+            assert request.source_image is not None  # RenderRequest requires it in this mode
             image = Image.fromarray(
                 np.ascontiguousarray(request.source_image, dtype=np.uint8)
             ).convert("RGB")
@@ -394,6 +401,7 @@ class WanBackend(VideoBackend):
             parameters["source_image_sha256"] = _digest([request.source_image])
         elif request.mode is RenderMode.REMIX:
             # The remix keeps the source's timing: its first num_frames frames, looped if short.
+            assert request.source_video is not None  # RenderRequest requires it in this mode
             source = list(request.source_video)
             frames = [source[index % len(source)] for index in range(request.num_frames)]
             arguments.update(
@@ -405,8 +413,9 @@ class WanBackend(VideoBackend):
             )
             parameters.update(strength=REMIX_STRENGTH, source_video_sha256=_digest(source))
         else:
+            assert request.source_video is not None  # RenderRequest requires it in this mode
             source = list(request.source_video)
-            context = min(EXTEND_CONTEXT_FRAMES, len(source), request.num_frames - 1)
+            context = min(self.extend_context_frames, len(source), request.num_frames - 1)
             kept = [
                 Image.fromarray(np.asarray(f, dtype=np.uint8)).convert("RGB").resize(size)
                 for f in source[-context:]

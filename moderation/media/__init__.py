@@ -4,23 +4,44 @@ Callers check frames with `media_check` (or a file with `media_check_file`) and 
 returned `MediaVerdict`; which checks run is chosen by `MODERATION_MEDIA_CHECKS`.
 """
 
-from .frames import image_frames, load_frames, sample_frames
-from .services import MEDIA_POLICY_VERSION, load_media_checks, media_check, media_check_file
+from .base import CheckUnavailable
+from .faces import FaceEmbedding, face_embeddings
+from .frames import film_frames, image_frames, load_frames, sample_frames
+from .hashing import DEFAULT_MAX_DISTANCE as PDQ_MAX_DISTANCE
+from .hashing import DEFAULT_MIN_QUALITY as PDQ_MIN_QUALITY
+from .hashing import hamming, pack_hex, pdq_hash
+from .services import (
+    MEDIA_POLICY_VERSION,
+    load_media_checks,
+    media_check,
+    media_check_file,
+    media_sample_film,
+)
 from .types import Category, CheckFailure, Decision, Finding, Frame, MediaContext, MediaVerdict
 
 __all__ = [
     "MEDIA_POLICY_VERSION",
+    "PDQ_MAX_DISTANCE",
+    "PDQ_MIN_QUALITY",
     "Category",
     "CheckFailure",
+    "CheckUnavailable",
     "Decision",
+    "FaceEmbedding",
     "Finding",
     "Frame",
     "MediaContext",
     "MediaVerdict",
+    "face_embeddings",
+    "film_frames",
+    "hamming",
     "image_frames",
     "load_frames",
     "load_media_checks",
     "media_check",
     "media_check_file",
+    "media_sample_film",
+    "pack_hex",
+    "pdq_hash",
     "sample_frames",
 ]

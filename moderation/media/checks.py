@@ -6,6 +6,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 
@@ -14,6 +15,13 @@ from .base import CheckUnavailable, MediaCheck
 from .faces import age_estimator, dlib_faces, face_embeddings, haar_faces
 from .hashing import DEFAULT_MAX_DISTANCE, DEFAULT_MIN_QUALITY, pack_hex, pdq_hashes_dihedral
 from .types import Category, Decision, Finding, Frame, MediaContext
+
+
+class _HaarOptions(TypedDict):
+    max_side: int
+    min_size: int
+    scale_factor: float
+    min_neighbors: int
 
 
 class FaceDetection(MediaCheck):
@@ -28,7 +36,7 @@ class FaceDetection(MediaCheck):
     def __init__(
         self, *, max_side: int = 640, min_size: int = 24, scale_factor: float = 1.1, min_neighbors: int = 5
     ) -> None:
-        self.options = {
+        self.options: _HaarOptions = {
             "max_side": max_side, "min_size": min_size, "scale_factor": scale_factor,
             "min_neighbors": min_neighbors,
         }

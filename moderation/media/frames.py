@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,17 +32,11 @@ def sample_frames(
     A video too long for `max_frames` at `fps` is sampled more sparsely over its whole
     length, never cut short: an unchecked tail would let anything through.
     """
-    if not 0 < fps <= 30:
-        raise ValueError("fps must be above 0 and at most 30.")
-    if max_frames < 1:
-        raise ValueError("max_frames must be at least 1.")
+    sampler = _Sampler(fps=fps, max_frames=max_frames)
     source = io.BytesIO(video_path) if isinstance(video_path, bytes) else video_path
     if isinstance(source, Path):
         source = str(source)
-    interval = 1.0 / fps
-    samples: list[Frame] = []
-    next_time = 0.0
-    with av.open(source) as container:
+    with av.open(source, "r") as container:
         if not container.streams.video:
             raise ValueError("The file has no video stream.")
         stream = container.streams.video[0]
@@ -49,18 +44,54 @@ def sample_frames(
         rate = float(stream.average_rate or stream.guessed_rate or 25)
         for position, frame in enumerate(container.decode(stream)):
             time = float(frame.time) if frame.time is not None else position / rate
-            # A small tolerance keeps rounded timestamps from skipping a due sample.
-            if time + 1e-3 < next_time:
-                continue
-            samples.append(Frame(index=position, time=round(time, 3), image=_video_image(frame, max_side)))
-            next_time = time + interval
-            if len(samples) > max_frames:
-                samples = samples[::2]
-                interval *= 2
-                next_time = samples[-1].time + interval
-    if not samples:
+            if sampler.due(time):
+                sampler.keep(Frame(index=position, time=round(time, 3), image=_video_image(frame, max_side)), time)
+    if not sampler.samples:
         raise ValueError("The video has no frames that decode.")
-    return samples
+    return sampler.samples
+
+
+def film_frames(
+    images: Sequence[np.ndarray], *, film_fps: float, fps: float = DEFAULT_FPS, max_frames: int = DEFAULT_MAX_FRAMES,
+) -> list[Frame]:
+    """Return frames of a decoded film (RGB arrays, `film_fps` a second) sampled as
+    `sample_frames` samples a file: at `fps`, `max_frames` at most, over its whole length."""
+    if film_fps <= 0:
+        raise ValueError("film_fps must be above 0.")
+    sampler = _Sampler(fps=fps, max_frames=max_frames)
+    for position, image in enumerate(images):
+        time = position / film_fps
+        if sampler.due(time):
+            sampler.keep(Frame(index=position, time=round(time, 3), image=image), time)
+    return sampler.samples
+
+
+class _Sampler:
+    """Keep one frame every 1/`fps` seconds; whenever more than `max_frames` are kept, keep
+    every other one and sample half as often, so a long video is sampled more sparsely over
+    its whole length, never cut short: an unchecked tail would let anything through."""
+
+    def __init__(self, *, fps: float, max_frames: int) -> None:
+        if not 0 < fps <= 30:
+            raise ValueError("fps must be above 0 and at most 30.")
+        if max_frames < 1:
+            raise ValueError("max_frames must be at least 1.")
+        self.max_frames = max_frames
+        self.interval = 1.0 / fps
+        self.next_time = 0.0
+        self.samples: list[Frame] = []
+
+    def due(self, time: float) -> bool:
+        # A small tolerance keeps rounded timestamps from skipping a due sample.
+        return time + 1e-3 >= self.next_time
+
+    def keep(self, frame: Frame, time: float) -> None:
+        self.samples.append(frame)
+        self.next_time = time + self.interval
+        if len(self.samples) > self.max_frames:
+            self.samples = self.samples[::2]
+            self.interval *= 2
+            self.next_time = float(self.samples[-1].time or 0.0) + self.interval
 
 
 def image_frames(

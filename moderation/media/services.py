@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from .base import CheckUnavailable, MediaCheck
-from .frames import DEFAULT_FPS, DEFAULT_MAX_FRAMES, load_frames
+from .frames import DEFAULT_FPS, DEFAULT_MAX_FRAMES, film_frames, load_frames
 from .types import CheckFailure, Decision, Frame, MediaContext, MediaVerdict
 
 logger = logging.getLogger(__name__)
@@ -137,6 +137,17 @@ def media_check_file(
             policy_version=MEDIA_POLICY_VERSION,
         )
     return media_check(frames=frames, context=context, checks=checks)
+
+
+def media_sample_film(images: Sequence[Any], *, film_fps: float) -> list[Frame]:
+    """Return the frames of a decoded film that the media checks look at, sampled as the
+    MODERATION_MEDIA_SAMPLE_FPS and MODERATION_MEDIA_MAX_FRAMES settings say for files."""
+    return film_frames(
+        images,
+        film_fps=film_fps,
+        fps=float(getattr(settings, "MODERATION_MEDIA_SAMPLE_FPS", DEFAULT_FPS)),
+        max_frames=int(getattr(settings, "MODERATION_MEDIA_MAX_FRAMES", DEFAULT_MAX_FRAMES)),
+    )
 
 
 def _policy_version(loaded: Sequence[MediaCheck | CheckFailure]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -36,7 +36,7 @@ class Frame:
     image: np.ndarray
     # Checks that share an expensive step (such as finding faces with dlib) memoise it
     # here, so it runs once per frame and is dropped with the frame.
-    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    cache: dict[Hashable, Any] = field(default_factory=dict, repr=False)
 
     @property
     def height(self) -> int:

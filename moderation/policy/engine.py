@@ -420,8 +420,9 @@ class PolicyEngine:
             elif after[:1] and (after[0] in _FR_YEAR_WORDS or after[0] in _FR_BABY_AGE_WORDS):
                 if after[0] in _FR_BABY_AGE_WORDS:
                     value = 0
-                action = self._french_age(words, start, index + 2)
-                end = index + 2 if action is not None else None
+                french = self._french_age(words, start, index + 2)
+                if french is not None:  # else not a person's age: `end` stays None
+                    action, end = french, index + 2
             elif (
                 start > 1
                 and words[start - 1] == "of"

@@ -167,7 +167,9 @@ def _expand(
 
 
 def _negatives(cell: str, groups: dict[str, frozenset[tuple[str, ...]]], where: str) -> Negatives:
-    near, before, after = set(), set(), set()
+    near: set[tuple[str, ...]] = set()
+    before: set[tuple[str, ...]] = set()
+    after: set[tuple[str, ...]] = set()
     for direction, word in _expand(cell, groups, where):
         phrase = _phrase(word, where)
         {"": near, "<": before, ">": after}[direction].add(phrase)

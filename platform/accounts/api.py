@@ -48,6 +48,7 @@ from .services import (
     profile_update,
     user_signup,
 )
+from .viewers import signed_in, signed_in_or_none
 
 
 class PeoplePagination(LimitOffsetPagination):
@@ -57,7 +58,7 @@ class PeoplePagination(LimitOffsetPagination):
 
 def _visible_user(handle: str, request: Request) -> User:
     """Return the person `handle` as the viewer may see them, else raise NotFound."""
-    user = user_get_visible(handle=handle, viewer=request.user)
+    user = user_get_visible(handle=handle, viewer=signed_in_or_none(request))
     if user is None:
         raise exceptions.NotFound(_("This person does not exist or is not available."))
     return user
@@ -118,7 +119,7 @@ class TokenView(WriteThrottledView):
     )
     def delete(self, request: Request) -> Response:
         """Revoke the signed-in person's API token."""
-        Token.objects.filter(user=request.user).delete()
+        Token.objects.filter(user=signed_in(request)).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -144,7 +145,7 @@ class MeView(WriteThrottledView):
         """Change the display name, bio or avatar of the signed-in person."""
         data = ProfileUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        user = profile_update(user=request.user, **data.validated_data)
+        user = profile_update(user=signed_in(request), **data.validated_data)
         return Response(MeSerializer(user, context={"request": request}).data)
 
 
@@ -219,7 +220,7 @@ class FollowView(WriteThrottledView):
     def post(self, request: Request, handle: str) -> Response:
         """Follow this person (no change if already followed)."""
         user = _any_user(handle)
-        follow_create(follower=request.user, followee=user)
+        follow_create(follower=signed_in(request), followee=user)
         return self._state(user)
 
     @extend_schema(
@@ -231,7 +232,7 @@ class FollowView(WriteThrottledView):
     def delete(self, request: Request, handle: str) -> Response:
         """Stop following this person (no change if not followed)."""
         user = _any_user(handle)
-        follow_delete(follower=request.user, followee=user)
+        follow_delete(follower=signed_in(request), followee=user)
         return self._state(user)
 
 
@@ -246,7 +247,7 @@ class BlockView(WriteThrottledView):
     )
     def post(self, request: Request, handle: str) -> Response:
         """Block this person: follows both ways end and each stops seeing the other."""
-        block_create(blocker=request.user, blocked=_any_user(handle))
+        block_create(blocker=signed_in(request), blocked=_any_user(handle))
         return Response({"blocked": True})
 
     @extend_schema(
@@ -257,7 +258,7 @@ class BlockView(WriteThrottledView):
     )
     def delete(self, request: Request, handle: str) -> Response:
         """Lift a block on this person."""
-        block_delete(blocker=request.user, blocked=_any_user(handle))
+        block_delete(blocker=signed_in(request), blocked=_any_user(handle))
         return Response({"blocked": False})
 
 
@@ -271,8 +272,9 @@ class NotificationsView(APIView):
     )
     def get(self, request: Request) -> Response:
         """Return the signed-in person's latest notifications and how many are unread."""
-        items = notifications_list(user=request.user)
-        unread = notifications_unread_count(user=request.user)
+        user = signed_in(request)
+        items = notifications_list(user=user)
+        unread = notifications_unread_count(user=user)
         return Response({"results": NotificationSerializer(items, many=True).data, "unread": unread})
 
 
@@ -287,5 +289,5 @@ class NotificationsReadView(WriteThrottledView):
     )
     def post(self, request: Request) -> Response:
         """Mark all of the signed-in person's notifications read."""
-        marked = notifications_mark_read(user=request.user)
+        marked = notifications_mark_read(user=signed_in(request))
         return Response({"marked": marked, "unread": 0})

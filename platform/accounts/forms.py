@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -12,8 +12,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+if TYPE_CHECKING:
+    # The mixin is only ever combined with forms.Form, whose add_error() and fields it uses.
+    _FormBase = forms.Form
+else:
+    _FormBase = object
 
-class ServiceErrorsMixin:
+
+class ServiceErrorsMixin(_FormBase):
     """Put the errors a service raised on the fields they name."""
 
     field_aliases: dict[str, str] = {}
@@ -68,7 +74,8 @@ class SignupForm(ServiceErrorsMixin, forms.Form):
         ) % {"age": settings.MINIMUM_AGE}
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # Form.clean() returns self.cleaned_data
+        data = self.cleaned_data
         first, second = data.get("password1"), data.get("password2")
         if first and second and first != second:
             self.add_error("password2", _("The two passwords are not the same."))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
@@ -20,24 +21,37 @@ def avatar_upload_to(instance: User, filename: str) -> str:
     return f"avatars/{instance.pk or 'new'}/{uuid.uuid4().hex}.webp"
 
 
-class UserManager(DjangoUserManager):
+if TYPE_CHECKING:
+    # The stubs make UserManager generic; Django's runtime class is not subscriptable.
+    _UserManagerBase = DjangoUserManager["User"]
+else:
+    _UserManagerBase = DjangoUserManager
+
+
+class UserManager(_UserManagerBase):
     """Users are found by handle, whatever its case."""
 
-    def get_by_natural_key(self, username: str) -> User:
+    def get_by_natural_key(self, username: str | None) -> User:
         return self.get(handle__iexact=username)
 
-    def _create_user(self, handle: str, email: str | None, password: str | None, **extra):
+    def _create_user(self, handle: str, email: str | None, password: str | None, **extra: Any) -> User:
         user = self.model(handle=handle, email=self.normalize_email(email or ""), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
-    def create_user(self, handle: str, email: str | None = None, password: str | None = None, **extra):
+    # The first argument is named after USERNAME_FIELD ("handle"), not "username" as in the
+    # stubs: Django's createsuperuser command and our callers pass it by that keyword.
+    def create_user(  # type: ignore[override]
+        self, handle: str, email: str | None = None, password: str | None = None, **extra: Any
+    ) -> User:
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(handle, email, password, **extra)
 
-    def create_superuser(self, handle: str, email: str | None = None, password: str | None = None, **extra):
+    def create_superuser(  # type: ignore[override]  # named "handle", as create_user above
+        self, handle: str, email: str | None = None, password: str | None = None, **extra: Any
+    ) -> User:
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         return self._create_user(handle, email, password, **extra)
@@ -67,7 +81,7 @@ class User(AbstractUser):
     USERNAME_FIELD = "handle"
     REQUIRED_FIELDS = ["email"]
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         verbose_name = _("user")

@@ -37,6 +37,21 @@ def hidden_author_ids(*, user: User | None) -> frozenset[int]:
     return frozenset(ids)
 
 
+def blocked_between(*, a_id: int, b_id: int) -> bool:
+    """Return whether either of two people has blocked the other.
+
+    Read from the table, not the cache: follows and cameo consent are decided on it.
+    """
+    return Block.objects.filter(Q(blocker_id=a_id, blocked_id=b_id) | Q(blocker_id=b_id, blocked_id=a_id)).exists()
+
+
+def are_mutuals(*, a_id: int, b_id: int) -> bool:
+    """Return whether two people follow each other (read from the table)."""
+    return Follow.objects.filter(
+        Q(follower_id=a_id, followee_id=b_id) | Q(follower_id=b_id, followee_id=a_id)
+    ).count() == 2
+
+
 def user_get_visible(*, handle: str, viewer: User | None) -> User | None:
     """Return the active user with `handle` unless a block hides them from `viewer`."""
     user = User.objects.filter(handle__iexact=handle.lstrip("@"), is_active=True).first()

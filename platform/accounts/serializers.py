@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from django.contrib.auth import authenticate
 from django.core.files.storage import FileSystemStorage
@@ -18,7 +19,7 @@ from .selectors import blocked_list, followee_ids
 
 def file_url(value: FieldFile | None) -> str | None:
     """Return the public URL of a stored file, or None when there is none."""
-    if not value:
+    if value is None or not value.name:  # a FieldFile is empty exactly when it has no name
         return None
     storage = value.storage
     if storage.__class__ is FileSystemStorage:  # __class__ sees through the lazy default storage
@@ -67,11 +68,20 @@ class AuthorRenderer:
         return data
 
 
-def author_renderer(context: dict[str, Any]) -> AuthorRenderer:
+def memo(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a serializer's context as the dict that it is, to keep per-response state in.
+
+    DRF keeps the `context=` dict it was given (else a new `{}`); its stubs type it as a
+    read-only Mapping only because the argument may be any Mapping, and ours are all dicts.
+    """
+    return cast(dict[str, Any], context)
+
+
+def author_renderer(context: Mapping[str, Any]) -> AuthorRenderer:
     """Return the author renderer shared by everything serialized with `context`."""
     renderer = context.get("_authors")
     if renderer is None:
-        renderer = context["_authors"] = AuthorRenderer()
+        renderer = memo(context)["_authors"] = AuthorRenderer()
     return renderer
 
 
@@ -95,7 +105,7 @@ class AuthorSerializer(serializers.Serializer):
         return author_renderer(self.context)(instance)
 
 
-def _viewer_relations(context: dict[str, Any]) -> tuple[frozenset[int], frozenset[int]]:
+def _viewer_relations(context: Mapping[str, Any]) -> tuple[frozenset[int], frozenset[int]]:
     """Return (ids the viewer follows, ids the viewer blocked), read once per response."""
     cached = context.get("_relations")
     if cached is None:
@@ -106,7 +116,7 @@ def _viewer_relations(context: dict[str, Any]) -> tuple[frozenset[int], frozense
         else:
             blocked = frozenset(blocked_list(user=viewer).values_list("pk", flat=True))
             cached = (followee_ids(user=viewer), blocked)
-        context["_relations"] = cached
+        memo(context)["_relations"] = cached
     return cached
 
 
@@ -222,14 +232,15 @@ class NotificationSerializer(serializers.Serializer):
 
     def to_representation(self, instance: Notification) -> dict[str, Any]:
         target = None
-        if instance.target_type_id is not None and instance.target_id is not None:
-            kind = instance.target_type
+        # `target_type` and `actor` are None, read without a query, when their ids are None.
+        if instance.target_id is not None and (kind := instance.target_type) is not None:
             target = {"type": f"{kind.app_label}.{kind.model}", "id": instance.target_id}
+        actor = instance.actor
         return {
             "id": instance.pk,
             "verb": instance.verb,
             "text": str(instance.get_verb_display()),
-            "actor": author_renderer(self.context)(instance.actor) if instance.actor_id is not None else None,
+            "actor": author_renderer(self.context)(actor) if actor is not None else None,
             "target": target,
             "created_at": iso_datetime(instance.created_at),
             "read": instance.read_at is not None,

@@ -12,8 +12,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.files import files_delete_on_commit, stored
+
 from .images import avatar_render, image_clean
 from .models import Block, Follow, Notification, User
+from .selectors import blocked_between
 from .validators import validate_birth_date, validate_handle
 
 
@@ -104,12 +107,10 @@ def profile_update(
             rendered = avatar_render(image_clean(avatar))
         except ValidationError as exc:
             raise ValidationError({"avatar": exc.messages}) from None
-        old = user.avatar.name if user.avatar else None
+        old = stored(user.avatar)
         user.avatar.save("avatar.webp", rendered, save=False)
         fields.append("avatar")
-        if old:
-            storage = user.avatar.storage
-            transaction.on_commit(lambda: storage.delete(old))
+        files_delete_on_commit(old)
     if fields:
         user.save(update_fields=fields)
     return user
@@ -130,18 +131,12 @@ def notification_create(
     )
 
 
-def _is_blocked_between(a: User, b: User) -> bool:
-    return Block.objects.filter(
-        models.Q(blocker=a, blocked=b) | models.Q(blocker=b, blocked=a)
-    ).exists()
-
-
 @transaction.atomic
 def follow_create(*, follower: User, followee: User) -> bool:
     """Make `follower` follow `followee`; return False if they already did."""
     if follower.pk == followee.pk:
         raise ValidationError(_("You cannot follow yourself."), code="self")
-    if _is_blocked_between(follower, followee):
+    if blocked_between(a_id=follower.pk, b_id=followee.pk):
         raise ValidationError(_("You cannot follow this account."), code="blocked")
     try:
         with transaction.atomic():

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .forms import LoginForm, ProfileForm, SignupForm
-from .models import User
+from .profiles import profile_sections
 from .selectors import blocked_list, is_following, notifications_list, user_get_visible
 from .services import (
     block_create,
@@ -31,7 +31,7 @@ from .services import (
     profile_update,
     user_signup,
 )
-from .signals import profile_shown
+from .viewers import signed_in, signed_in_or_none
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -76,18 +76,17 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
 
 def profile(request: HttpRequest, handle: str) -> HttpResponse:
     """Show a person: who they are, their counts and their videos."""
-    person = user_get_visible(handle=handle, viewer=request.user)
+    viewer = signed_in_or_none(request)
+    person = user_get_visible(handle=handle, viewer=viewer)
     if person is None:
         return _profile_unavailable(request, handle)
     context: dict[str, Any] = {
         "person": person,
-        "following": is_following(follower=request.user, followee=person),
+        "following": is_following(follower=viewer, followee=person),
         "posts": None,
     }
-    for _receiver, extra in profile_shown.send(
-        sender=User, person=person, viewer=request.user, cursor=request.GET.get("cursor") or None
-    ):
-        context.update(extra or {})
+    for _key, section in profile_sections:
+        context.update(section(person=person, viewer=request.user, cursor=request.GET.get("cursor") or None))
     return render(request, "accounts/profile.html", context)
 
 
@@ -104,14 +103,15 @@ def _profile_unavailable(request: HttpRequest, handle: str) -> HttpResponse:
 @require_POST
 def follow(request: HttpRequest, handle: str) -> HttpResponse:
     """Follow or unfollow from a form; the pages' scripts use the API instead."""
-    person = user_get_visible(handle=handle, viewer=request.user)
+    user = signed_in(request)
+    person = user_get_visible(handle=handle, viewer=user)
     if person is None:
         raise Http404
     try:
         if request.POST.get("action") == "unfollow":
-            follow_delete(follower=request.user, followee=person)
+            follow_delete(follower=user, followee=person)
         else:
-            follow_create(follower=request.user, followee=person)
+            follow_create(follower=user, followee=person)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(_next_url(request, person.get_absolute_url()))
@@ -121,18 +121,19 @@ def follow(request: HttpRequest, handle: str) -> HttpResponse:
 @require_POST
 def block(request: HttpRequest, handle: str) -> HttpResponse:
     """Block someone, or lift a block."""
+    user = signed_in(request)
     if request.POST.get("action") == "unblock":
-        person = blocked_list(user=request.user).filter(handle__iexact=handle).first()
+        person = blocked_list(user=user).filter(handle__iexact=handle).first()
         if person is None:
             raise Http404
-        block_delete(blocker=request.user, blocked=person)
+        block_delete(blocker=user, blocked=person)
         messages.success(request, _("You unblocked @%(handle)s.") % {"handle": person.handle})
         return redirect(_next_url(request, person.get_absolute_url()))
-    person = user_get_visible(handle=handle, viewer=request.user)
+    person = user_get_visible(handle=handle, viewer=user)
     if person is None:
         raise Http404
     try:
-        block_create(blocker=request.user, blocked=person)
+        block_create(blocker=user, blocked=person)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(person.get_absolute_url())
@@ -146,16 +147,17 @@ def block(request: HttpRequest, handle: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def settings_profile(request: HttpRequest) -> HttpResponse:
     """Change the display name, bio and avatar."""
+    user = signed_in(request)
     form = ProfileForm(
         request.POST or None,
         request.FILES or None,
-        initial={"display_name": request.user.display_name, "bio": request.user.bio},
+        initial={"display_name": user.display_name, "bio": user.bio},
     )
     if request.method == "POST" and form.is_valid():
         try:
-            profile_update(user=request.user, **form.update_data())
+            profile_update(user=user, **form.update_data())
         except ValidationError as exc:
-            request.user.refresh_from_db()
+            user.refresh_from_db()
             form.add_service_errors(exc)
         else:
             messages.success(request, _("Your profile was saved."))
@@ -166,16 +168,15 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
 @login_required
 def settings_blocked(request: HttpRequest) -> HttpResponse:
     """List the people the viewer blocked, with a way to unblock each."""
-    return render(request, "accounts/settings_blocked.html", {"blocked": list(blocked_list(user=request.user))})
+    return render(request, "accounts/settings_blocked.html", {"blocked": list(blocked_list(user=signed_in(request)))})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def notifications(request: HttpRequest) -> HttpResponse:
     """List what happened lately; a POST marks everything read."""
+    user = signed_in(request)
     if request.method == "POST":
-        notifications_mark_read(user=request.user)
+        notifications_mark_read(user=user)
         return redirect("accounts:notifications")
-    return render(
-        request, "accounts/notifications.html", {"notifications": notifications_list(user=request.user)}
-    )
+    return render(request, "accounts/notifications.html", {"notifications": notifications_list(user=user)})

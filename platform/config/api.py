@@ -15,8 +15,8 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.pagination import InvalidCursor
 from config.throttling import WriteRateThrottle
-from feed.selectors import InvalidCursor
 
 
 class InvalidCursorError(exceptions.APIException):
@@ -30,7 +30,11 @@ class InvalidCursorError(exceptions.APIException):
 class ErrorDetailSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    # The name shadows Serializer.fields for the type checker only: DRF's metaclass moves
+    # declared fields out of the class attributes.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -42,7 +46,8 @@ class ErrorSerializer(serializers.Serializer):
 class WriteThrottledView(APIView):
     """An endpoint whose writes also count against the `writes` rate."""
 
-    throttle_classes = (*api_settings.DEFAULT_THROTTLE_CLASSES, WriteRateThrottle)
+    # DRF's settings object resolves the dotted paths of the setting into classes.
+    throttle_classes = (*api_settings.DEFAULT_THROTTLE_CLASSES, WriteRateThrottle)  # type: ignore[arg-type]
     throttle_scope = "writes"
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
@@ -14,6 +15,13 @@ class PooledRedisCacheClient(RedisCacheClient):
     Redis clients are safe to share between threads; each command borrows a connection
     from the pool.
     """
+
+    if TYPE_CHECKING:
+        # Private parts of Django's RedisCacheClient that its stubs leave out.
+        _client: Callable[..., Any]  # redis.Redis
+
+        def _get_connection_pool_index(self, write: bool) -> int: ...
+        def _get_connection_pool(self, write: bool) -> Any: ...
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

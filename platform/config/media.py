@@ -6,6 +6,7 @@ import mimetypes
 import os
 import re
 from pathlib import Path
+from typing import Any, cast
 
 from django.conf import settings
 from django.db.models.fields.files import FieldFile
@@ -18,6 +19,7 @@ from django.http import (
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
@@ -59,14 +61,14 @@ def _resolve(path: str) -> Path:
 
 
 @require_safe
-def media_serve(request: HttpRequest, path: str) -> HttpResponse:
+def media_serve(request: HttpRequest, path: str) -> HttpResponseBase:
     """Return the public media file at `path`, whole (200) or the byte range asked for (206)."""
     return file_response(request, _resolve(path), private=False)
 
 
 def file_response(
     request: HttpRequest, path: Path, *, private: bool, download_name: str | None = None
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Return the file at `path`, whole (200) or the byte range asked for (206).
 
     Public files may be cached by anyone for a day; private ones (drafts, likenesses) are
@@ -124,7 +126,7 @@ def _unsatisfiable(size: int) -> HttpResponse:
 
 def private_file_response(
     request: HttpRequest, file: FieldFile, *, download_name: str | None = None
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Return a private stored file (a draft, a likeness) to someone already allowed to see it.
 
     Local storage streams it with ranges and no caching; remote storage (S3) redirects to the
@@ -141,5 +143,6 @@ def private_file_response(
 
 def media_is_local() -> bool:
     """Return whether media lives on the local filesystem (and so is served by this view)."""
-    backend = settings.STORAGES["default"]["BACKEND"]
+    # The settings build STORAGES in two shapes, which mypy joins into dict[str, object].
+    backend = cast(dict[str, dict[str, Any]], settings.STORAGES)["default"]["BACKEND"]
     return backend.endswith("FileSystemStorage") and not os.environ.get("S3_BUCKET")

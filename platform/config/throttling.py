@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache import cache as default_cache
@@ -21,6 +22,16 @@ from rest_framework.permissions import SAFE_METHODS
 from config.cache import RedisCache
 
 Window = tuple[str, int]
+
+if TYPE_CHECKING:
+    # Not imported at run time: rest_framework.views imports this module while it loads.
+    from rest_framework.views import APIView
+
+    # What the mixins below are combined with, and whose attributes they use.
+    _ThrottleBase = throttling.SimpleRateThrottle
+    _ViewBase = APIView
+else:
+    _ThrottleBase = _ViewBase = object
 
 
 def _backend(cache):
@@ -72,12 +83,17 @@ def window_hit(key: str, seconds: int, cache=default_cache) -> int:
     return window_hits([(key, seconds)], cache)[0]
 
 
-class WindowThrottleMixin:
+class WindowThrottleMixin(_ThrottleBase):
     """Replace SimpleRateThrottle's timestamp history with a counter per window."""
+
+    # Set by SimpleRateThrottle from parse_rate(rate), but missing from its stubs; None
+    # (both together) when the rate is None, that is unlimited.
+    num_requests: int | None
+    duration: int | None
 
     def window(self, request, view) -> Window | None:
         """Return the counter this request counts against and how long it lives; None if unlimited."""
-        if self.rate is None:
+        if self.rate is None or self.duration is None:
             return None
         self.key = self.get_cache_key(request, view)
         if self.key is None:
@@ -89,7 +105,7 @@ class WindowThrottleMixin:
 
     def allowed(self, count: int) -> bool:
         """Return whether a window that has counted `count` requests lets this one through."""
-        return count <= self.num_requests
+        return self.num_requests is None or count <= self.num_requests
 
     def allow_request(self, request, view) -> bool:
         window = self.window(request, view)
@@ -122,7 +138,7 @@ class WriteRateThrottle(WindowThrottleMixin, throttling.ScopedRateThrottle):
         return super().window(request, view)
 
 
-class BatchedThrottlesMixin:
+class BatchedThrottlesMixin(_ViewBase):
     """Check all of a view's window throttles in one cache round trip instead of one each.
 
     Every throttle still counts the request, and the refusal waits for the longest of those
@@ -144,4 +160,6 @@ class BatchedThrottlesMixin:
             refused += [t for (t, _), count in zip(counted, counts, strict=True) if not t.allowed(count)]
         if refused:
             durations = [d for d in (throttle.wait() for throttle in refused) if d is not None]
-            self.throttled(request, max(durations, default=None))
+            # The stubs want a float, but DRF's own check_throttles passes None when no
+            # refusing throttle gave a wait, and Throttled(wait=None) accepts it.
+            self.throttled(request, max(durations, default=None))  # type: ignore[arg-type]

@@ -33,15 +33,15 @@ from cameo.services import (
     appearance_approve,
     appearance_remove,
     cameo_delete,
+    cameo_rules_update,
     grant_add,
     grant_remove,
-    rules_update,
 )
+from feed.gate import post_from_draft
 from feed.models import Post
-from feed.services import post_from_draft
 from generation.models import GenerationJob
-from generation.services import job_submit
 from tests.factories import UserFactory, tiny_clip
+from tests.support.jobs import submit
 
 PEOPLE = ["ann", "ben", "cat", "dan"]
 ACTIVITIES = ["surfing at sunset", "singing on a stage", "reading in a garden"]
@@ -129,7 +129,7 @@ class ConsentMachine(RuleBasedStateMachine):
     def change_rules(self, owner, audience, limits, approve):
         cameo = self._cameo(owner)
         if cameo is not None:
-            rules_update(cameo=cameo, user=self.people[owner], audience=audience, limits=limits,
+            cameo_rules_update(cameo=cameo, user=self.people[owner], audience=audience, limits=limits,
                          approve_each_use=approve)
 
     @rule(a=st.sampled_from(PEOPLE), b=st.sampled_from(PEOPLE), follow=st.booleans())
@@ -164,7 +164,7 @@ class ConsentMachine(RuleBasedStateMachine):
     def generate(self, user, shown, activity, post_now):
         prompt = " and ".join(f"@{h}" for h in shown) + " " + activity
         try:
-            job = job_submit(owner=self.people[user], prompt=prompt, duration=1, enqueue=False)
+            job = submit(owner=self.people[user], prompt=prompt, duration=1, enqueue=False)
         except ValidationError:
             return
         self.mentions[job.pk], self.prompts[job.pk] = sorted(set(shown)), prompt
@@ -186,7 +186,7 @@ class ConsentMachine(RuleBasedStateMachine):
             return
         source = posts[pick % len(posts)]
         try:
-            job = job_submit(owner=self.people[user], prompt="make it rain", mode="remix", duration=1,
+            job = submit(owner=self.people[user], prompt="make it rain", mode="remix", duration=1,
                              source_post_id=source.pk, enqueue=False)
         except ValidationError:
             return

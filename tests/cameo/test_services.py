@@ -17,26 +17,24 @@ from skimage import data
 
 from accounts.models import Follow, Notification
 from accounts.services import block_create, follow_create, follow_delete
+from cameo.consent import ConsentRefused, consent_check, mentions_in
 from cameo.limits import limits_crossed
 from cameo.models import Appearance, Cameo, CameoGrant, CameoPhoto
 from cameo.services import (
-    ConsentRefused,
     appearance_approve,
     appearance_remove,
     cameo_create,
     cameo_delete,
+    cameo_rules_update,
     challenge_issue,
-    consent_check,
     grant_add,
     grant_remove,
-    mentions_in,
-    rules_update,
     verification_submit,
 )
+from feed.gate import post_from_draft
 from feed.models import Post
-from feed.services import post_from_draft
 from generation.models import GenerationJob
-from generation.services import job_submit, quota_used
+from generation.selectors import quota_used
 from moderation.media import Finding
 from moderation.media.bank import protected_media_add
 from moderation.media.base import MediaCheck
@@ -44,6 +42,7 @@ from moderation.media.types import Decision as MediaDecision
 from moderation.models import AuditEntry, Case
 from moderation.services import case_decide
 from tests.factories import UserFactory, tiny_clip
+from tests.support import jobs
 
 from .conftest import (
     astronaut_face,
@@ -73,7 +72,7 @@ def finish(job: GenerationJob) -> GenerationJob:
 
 
 def submit(owner, prompt, **extra) -> GenerationJob:
-    return job_submit(owner=owner, prompt=prompt, enqueue=False, **extra)
+    return jobs.submit(owner=owner, prompt=prompt, enqueue=False, **extra)
 
 
 # --- Making a cameo
@@ -227,7 +226,7 @@ def test_an_expired_challenge_is_refused_until_a_new_one_is_asked(alice, setting
 def test_only_the_owner_changes_a_cameo(alice, bob, moderator):
     cameo = cameo_verified(alice, moderator)
     for action in (
-        lambda: rules_update(cameo=cameo, user=bob, audience="everyone"),
+        lambda: cameo_rules_update(cameo=cameo, user=bob, audience="everyone"),
         lambda: grant_add(cameo=cameo, user=bob, handle="bob"),
         lambda: cameo_delete(cameo=cameo, user=bob),
         lambda: challenge_issue(cameo=cameo, user=bob),
@@ -261,14 +260,14 @@ def test_audiences(alice, bob, carol, moderator):
     assert not may(bob)  # "people I approve", nobody approved yet
     grant_add(cameo=cameo, user=alice, handle="@Bob")
     assert may(bob) and not may(carol)
-    rules_update(cameo=cameo, user=alice, audience="only_me")
+    cameo_rules_update(cameo=cameo, user=alice, audience="only_me")
     assert not may(bob) and may(alice)
-    rules_update(cameo=cameo, user=alice, audience="mutuals")
+    cameo_rules_update(cameo=cameo, user=alice, audience="mutuals")
     follow_create(follower=carol, followee=alice)
     assert not may(carol)
     follow_create(follower=alice, followee=carol)
     assert may(carol) and may(bob)  # mutuals, and the approved list still counts
-    rules_update(cameo=cameo, user=alice, audience="everyone")
+    cameo_rules_update(cameo=cameo, user=alice, audience="everyone")
     assert may(UserFactory())
     block_create(blocker=alice, blocked=carol)
     assert not may(carol)
@@ -288,7 +287,7 @@ def test_a_refusal_names_whose_consent_is_missing_and_costs_nothing(alice, bob, 
 
 def test_limits_in_the_owners_words_are_checked_against_each_prompt(alice, bob, moderator):
     cameo = cameo_verified(alice, moderator, audience="everyone")
-    rules_update(cameo=cameo, user=alice, limits="no political content\ndon't make me sing\npas d'alcool")
+    cameo_rules_update(cameo=cameo, user=alice, limits="no political content\ndon't make me sing\npas d'alcool")
     for prompt in ("@alice giving a speech at an election rally", "@alice SINGING karaoke",
                    "@alice boit une bière", "@alice qui chante sous la pluie"):
         with pytest.raises(ConsentRefused) as refused:
@@ -378,13 +377,13 @@ def test_narrowing_the_audience_or_the_limits_withdraws_what_they_no_longer_allo
     grant_add(cameo=cameo, user=alice, handle="carol")
     singing = _posted(bob, "@alice singing in the rain")
     surfing = _posted(carol, "@alice surfing")
-    updated = rules_update(cameo=cameo, user=alice, limits="don't make me sing")
+    updated = cameo_rules_update(cameo=cameo, user=alice, limits="don't make me sing")
     assert [a.job_id for a in updated.withdrawn] == [singing.job_id]
     assert Post.objects.get(pk=singing.pk).state == Post.State.REMOVED
     assert Appearance.objects.get(job_id=singing.job_id).reason == "limits"
-    rules_update(cameo=cameo, user=alice, audience="approved")
+    cameo_rules_update(cameo=cameo, user=alice, audience="approved")
     assert Post.objects.get(pk=surfing.pk).state == Post.State.PUBLISHED  # carol is approved
-    rules_update(cameo=cameo, user=alice, audience="only_me")
+    cameo_rules_update(cameo=cameo, user=alice, audience="only_me")
     assert Post.objects.get(pk=surfing.pk).state == Post.State.REMOVED
     assert Appearance.objects.get(job_id=surfing.job_id).reason == "audience"
 
@@ -440,6 +439,6 @@ def test_a_grant_for_someone_who_does_not_exist_changes_nothing(alice, moderator
         grant_add(cameo=cameo, user=alice, handle="ghost_person")
     assert refused.value.message_dict["handle"] == ["No one has the handle @ghost_person."]
     with pytest.raises(ValidationError):
-        rules_update(cameo=cameo, user=alice, audience="the whole world")
+        cameo_rules_update(cameo=cameo, user=alice, audience="the whole world")
     assert not CameoGrant.objects.exists()
     assert Cameo.objects.get(pk=cameo.pk).audience == Cameo.Audience.APPROVED

@@ -1,11 +1,15 @@
-"""The layout rules: platform/ stays a plain folder, and apps import only to their left."""
+"""The layout rules: platform/ stays a plain folder, apps import only to their left, and the
+import-linter contracts in pyproject.toml hold (and catch a deliberate violation)."""
 
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Each app may import the apps to its left, never those to its right.
@@ -69,3 +73,39 @@ def test_apps_import_only_apps_to_their_left():
             for name in _imported_apps(path) - allowed:
                 offences.append(f"{path.relative_to(ROOT)} imports {name}")
     assert offences == []
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"], cwd=root, capture_output=True,
+        text=True, timeout=300, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{root / 'platform'}:{root}"},
+    )
+
+
+def test_the_import_contracts_hold():
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "BROKEN" not in result.stdout and result.stdout.count("KEPT") == 3
+
+
+@pytest.mark.parametrize(
+    ("module", "line", "expected"),
+    [
+        ("cameo/scratch.py", "import feed.models\n", "cameo.scratch -> feed.models"),
+        ("platform/config/scratch.py", "from moderation import services\n", "config.scratch -> moderation.services"),
+        ("generation/views.py", "from generation.runner import job_run\n", "generation.views -> generation.runner"),
+        ("feed/scratch.py", "from moderation.media.faces import face_embeddings\n",
+         "feed.scratch -> moderation.media.faces"),
+    ],
+)
+def test_a_deliberate_violation_breaks_a_contract(tmp_path, module, line, expected):
+    """Each contract fails on a copy of the tree with one forbidden import added."""
+    for name in ("platform", "feed", "generation", "cameo", "moderation"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "data"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / module
+    target.write_text((target.read_text() + "\n" if target.exists() else "") + line)
+    result = _lint_imports(tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert result.stdout.count("BROKEN") == 1
+    assert expected in result.stdout.split("Broken contracts", 1)[1]

@@ -6,8 +6,8 @@ import pytest
 from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
+from feed.gate import post_submit
 from feed.models import Post
-from feed.services import post_submit
 from moderation.models import Case, Report
 from tests.factories import PostFactory, UserFactory, tiny_clip
 from tests.moderation.test_views import make_moderator

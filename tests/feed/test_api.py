@@ -13,8 +13,9 @@ from rest_framework.test import APIClient, APIRequestFactory
 
 from accounts.models import User
 from accounts.services import block_create, follow_create
+from config.pagination import cursor_decode, cursor_encode
 from feed.models import Comment, Like, Post
-from feed.selectors import cursor_decode, cursor_encode, feed_following, feed_for_you
+from feed.selectors import feed_following, feed_for_you
 from feed.serializers import PostSerializer
 from feed.services import comment_create, like_create
 from tests.conftest import PASSWORD

@@ -8,11 +8,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.services import block_create, follow_create
+from config.pagination import InvalidCursor, cursor_encode
 from feed.models import Post
 from feed.selectors import (
-    InvalidCursor,
     comments_page,
-    cursor_encode,
     feed_following,
     feed_for_you,
     post_get,

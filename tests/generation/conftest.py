@@ -19,13 +19,15 @@ def _small_renders(settings, tmp_path):
 @pytest.fixture
 def sent_jobs(monkeypatch):
     """Record the jobs sent to the `gpu` queue instead of sending them to a broker."""
-    from generation.tasks import job_render
+    from config.celery_app import app
+    from generation.services import JOB_RENDER_TASK
 
     sent: list[int] = []
 
-    def apply_async(args=(), kwargs=None, **options):
+    def send_task(name, args=(), kwargs=None, **options):
+        assert name == JOB_RENDER_TASK
         assert options.get("queue") == "gpu"  # the GPU workers' queue
         sent.append(args[0])
 
-    monkeypatch.setattr(job_render, "apply_async", apply_async)
+    monkeypatch.setattr(app, "send_task", send_task)
     return sent

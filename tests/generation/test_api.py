@@ -146,7 +146,7 @@ def test_cancel_regenerate_and_delete(user, sent_jobs, django_capture_on_commit_
 
 
 def test_held_prompt_waits_for_a_moderator(user, sent_jobs, monkeypatch):
-    from moderation import services
+    from moderation import checks as services
     from moderation.models import Case
 
     real = services.text_check

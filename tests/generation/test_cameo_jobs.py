@@ -8,9 +8,10 @@ import pytest
 
 from cameo.models import Appearance
 from generation.models import GenerationJob
-from generation.runner import check_job, job_run
-from generation.services import job_submit
+from generation.output import output_check
+from generation.runner import job_run
 from tests.cameo.conftest import alice, bob, cameo_verified, moderator, stranger_face  # noqa: F401
+from tests.support.jobs import submit
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def test_a_cameo_job_is_rendered_from_the_reference_photo(alice, bob, moderator,
                                                           django_capture_on_commit_callbacks):
     cameo_verified(alice, moderator, audience="everyone")
     with django_capture_on_commit_callbacks(execute=True):
-        job = job_submit(owner=bob, prompt="@alice surfing at sunset", duration=1)
+        job = submit(owner=bob, prompt="@alice surfing at sunset", duration=1)
     assert job_run(job.pk) == GenerationJob.State.READY, GenerationJob.objects.get(pk=job.pk).error
     job.refresh_from_db()
     first = job.parameters["passes"][0]
@@ -33,10 +34,10 @@ def test_the_face_of_a_consenting_cameo_passes_and_a_stranger_goes_to_review(ali
     from skimage import data
 
     cameo_verified(alice, moderator, audience="everyone")
-    job = job_submit(owner=bob, prompt="@alice on stage", duration=1, enqueue=False)
+    job = submit(owner=bob, prompt="@alice on stage", duration=1, enqueue=False)
     face = np.ascontiguousarray(data.astronaut())
-    assert check_job(job, [face] * 16).decision == "allow"
-    verdict = check_job(job, [stranger_face()] * 16)
+    assert output_check(job, [face] * 16).decision == "allow"
+    verdict = output_check(job, [stranger_face()] * 16)
     assert verdict.decision == "review" and "output:face:no_consenting_cameo" in verdict.rules
-    nobody = job_submit(owner=bob, prompt="a portrait", duration=1, enqueue=False)
-    assert "output:face:no_consenting_cameo" in check_job(nobody, [face] * 16).rules
+    nobody = submit(owner=bob, prompt="a portrait", duration=1, enqueue=False)
+    assert "output:face:no_consenting_cameo" in output_check(nobody, [face] * 16).rules

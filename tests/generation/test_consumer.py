@@ -16,7 +16,7 @@ from django.test import Client
 from config.routing import websocket_urlpatterns
 from generation.consumers import JobProgressConsumer
 from generation.models import GenerationJob
-from generation.runner import job_snapshot, progress_group
+from generation.progress import job_snapshot, progress_group
 from tests.factories import UserFactory
 
 # The consumer reads the database from its own threads.

@@ -11,17 +11,18 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from feed.gate import post_from_draft
 from feed.models import Post
-from feed.services import post_from_draft
 from generation import provenance
 from generation.models import GeneratedVideo, GenerationJob
 from generation.runner import job_run
-from generation.selectors import draft_get, job_get
-from generation.services import job_cancel, job_regenerate, job_submit, quota_get
+from generation.selectors import draft_get, job_get, quota_get
+from generation.services import job_cancel, job_regenerate
 from moderation.media import Finding
 from moderation.media.base import MediaCheck
 from moderation.media.types import Decision as MediaDecision
 from tests.factories import PostFactory, UserFactory
+from tests.support.jobs import submit
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -46,7 +47,7 @@ def _run(job: GenerationJob, django_capture_on_commit_callbacks, sent_jobs) -> G
 
 def _submit(django_capture_on_commit_callbacks, **kwargs) -> GenerationJob:
     with django_capture_on_commit_callbacks(execute=True):
-        return job_submit(**kwargs)
+        return submit(**kwargs)
 
 
 def test_text_job_makes_a_playable_private_draft(user, sent_jobs, django_capture_on_commit_callbacks):
@@ -117,10 +118,10 @@ def test_remix_links_to_its_source_and_credits_its_author(user, sent_jobs, djang
 def test_remix_of_a_post_you_cannot_see_is_refused(user, sent_jobs):
     hidden = PostFactory(state=Post.State.PENDING_REVIEW)
     with pytest.raises(ValidationError) as error:
-        job_submit(owner=user, prompt="again", mode="remix", source_post_id=hidden.pk)
+        submit(owner=user, prompt="again", mode="remix", source_post_id=hidden.pk)
     assert "source_post" in error.value.message_dict
     with pytest.raises(ValidationError):
-        job_submit(owner=user, prompt="again", mode="remix", source_post_id=999999)
+        submit(owner=user, prompt="again", mode="remix", source_post_id=999999)
     assert not GenerationJob.objects.exists() and not sent_jobs
 
 
@@ -132,7 +133,7 @@ def test_extend_continues_your_own_video(user, sent_jobs, django_capture_on_comm
     job = _run(job, django_capture_on_commit_callbacks, sent_jobs)
     assert _probe(job)[0] == 9 + 9
     with pytest.raises(ValidationError) as error:
-        job_submit(owner=UserFactory(), prompt="mine now", mode="extend", source_job_id=first.pk)
+        submit(owner=UserFactory(), prompt="mine now", mode="extend", source_job_id=first.pk)
     assert "source_job" in error.value.message_dict
 
 
@@ -141,7 +142,7 @@ def test_extensions_stop_at_sixty_seconds(user, sent_jobs, django_capture_on_com
                  django_capture_on_commit_callbacks, sent_jobs)
     GenerationJob.objects.filter(pk=first.pk).update(video_duration=55.0)
     with pytest.raises(ValidationError) as error:
-        job_submit(owner=user, prompt="more", mode="extend", source_job_id=first.pk, duration=10)
+        submit(owner=user, prompt="more", mode="extend", source_job_id=first.pk, duration=10)
     assert "60" in str(error.value)
 
 
@@ -159,7 +160,7 @@ def test_storyboard_shots_follow_each_other(user, sent_jobs, django_capture_on_c
 
 def test_blocked_prompt_never_reaches_a_worker_and_costs_nothing(user, sent_jobs):
     with pytest.raises(ValidationError) as error:
-        job_submit(owner=user, prompt="Emmanuel Macron dancing on a table", duration=3)
+        submit(owner=user, prompt="Emmanuel Macron dancing on a table", duration=3)
     message = str(error.value)
     assert "public_figure" in message or "public figure" in message.lower()
     assert "rule" in message and "appeal" in message
@@ -175,7 +176,7 @@ def test_a_refused_prompt_can_be_appealed_once_and_an_upheld_appeal_queues_it(us
     from tests.moderation.test_cases import make_moderator
 
     with pytest.raises(ValidationError):
-        job_submit(owner=user, prompt="Mickey Mouse eating a pizza")
+        submit(owner=user, prompt="Mickey Mouse eating a pizza")
     job = GenerationJob.objects.get()
     refusal = Case.objects.get(kind="held_prompt")
     assert refusal.outcome == "rejected" and refusal.decisions.get().moderator is None
@@ -211,7 +212,7 @@ def test_a_refused_prompt_can_be_appealed_once_and_an_upheld_appeal_queues_it(us
 def test_bad_input_is_refused_and_nothing_is_queued(user, sent_jobs, fields, field):
     arguments = {"owner": user, "prompt": "a quiet lake", **fields}
     with pytest.raises(ValidationError) as error:
-        job_submit(**arguments)
+        submit(**arguments)
     assert field in error.value.message_dict
     assert not GenerationJob.objects.exists() and not sent_jobs
 
@@ -219,22 +220,22 @@ def test_bad_input_is_refused_and_nothing_is_queued(user, sent_jobs, fields, fie
 def test_non_image_upload_is_refused(user, sent_jobs):
     upload = SimpleUploadedFile("photo.png", b"not an image at all", content_type="image/png")
     with pytest.raises(ValidationError) as error:
-        job_submit(owner=user, prompt="alive", mode="image", image=upload)
+        submit(owner=user, prompt="alive", mode="image", image=upload)
     assert "image" in error.value.message_dict
     assert not GenerationJob.objects.exists()
 
 
 def test_quota_counts_charged_jobs_only(user, sent_jobs, settings, django_capture_on_commit_callbacks):
     settings.GENERATION_DAILY_QUOTA = 2
-    first = job_submit(owner=user, prompt="one")
+    first = submit(owner=user, prompt="one")
     job_cancel(job=first, user=user)
     GenerationJob.objects.create(owner=user, prompt="failed", duration=1, aspect_ratio="1:1", seed=1,
                                  state=GenerationJob.State.FAILED)
-    job_submit(owner=user, prompt="two")
-    job_submit(owner=user, prompt="three")
+    submit(owner=user, prompt="two")
+    submit(owner=user, prompt="three")
     assert quota_get(user).left == 0
     with pytest.raises(ValidationError) as error:
-        job_submit(owner=user, prompt="four")
+        submit(owner=user, prompt="four")
     assert "24 hours" in str(error.value)
     assert GenerationJob.objects.filter(prompt="four").count() == 0
 
@@ -357,13 +358,13 @@ def test_a_blocked_output_is_kept_from_its_owner_and_can_be_appealed(user, setti
 def test_a_face_in_the_output_sends_the_draft_to_review(user):
     from skimage import data
 
-    from generation.runner import check_job
+    from generation.output import output_check
 
     job = GenerationJob.objects.create(owner=user, prompt="a portrait", duration=2, aspect_ratio="1:1", seed=1, fps=8)
     face = data.astronaut()
-    verdict = check_job(job, [face] * 16)
+    verdict = output_check(job, [face] * 16)
     assert verdict.decision == "review"
     assert "output:face:no_consenting_cameo" in verdict.rules
     rng = np.random.default_rng(3)
     noise = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(16)]
-    assert "output:face:no_consenting_cameo" not in check_job(job, noise).rules
+    assert "output:face:no_consenting_cameo" not in output_check(job, noise).rules

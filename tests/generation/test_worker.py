@@ -33,7 +33,7 @@ from rest_framework.test import APIClient
 
 from generation.backends import frames_for_duration
 from generation.models import GeneratedVideo, GenerationJob
-from generation.tasks import job_render
+from generation.tasks import job_render_task
 from tests.factories import UserFactory
 from tests.support.worker import (
     asgi_server,
@@ -342,7 +342,7 @@ def test_a_job_whose_worker_is_killed_is_taken_over_and_finishes_once(
         if settings.CELERY_BROKER_URL.startswith("redis"):
             assert given_back == 1
         else:
-            job_render.apply_async(args=[job_id], queue=worker_queue)
+            job_render_task.apply_async(args=[job_id], queue=worker_queue)
         wait_for(
             lambda: _log_text(second).count("'skipped'") == skipped + 1,
             timeout=20,

@@ -9,7 +9,8 @@ from accounts.models import Notification
 from feed.models import Post
 from moderation.models import Case
 from moderation.selectors import appeals_of
-from moderation.services import SubjectNotFound, appeal_create, case_decide, case_open
+from moderation.services import appeal_create, case_decide, case_open
+from moderation.subjects import SubjectNotFound
 from tests.factories import PostFactory, UserFactory
 
 from .test_cases import make_moderator

@@ -10,13 +10,15 @@ from django.core.files.base import ContentFile
 from django.utils import translation
 
 from accounts.models import Notification
+from feed.gate import post_submit
 from feed.models import Comment, Post
-from feed.services import comment_create, post_submit
+from feed.services import comment_create
+from moderation.checks import text_check
 from moderation.media.bank import protected_media_add
 from moderation.models import Case
 from moderation.policy import Category, Decision, RuleHit, Verdict
 from moderation.policy.verdict import Match
-from moderation.services import case_decide, text_check
+from moderation.services import case_decide
 from tests.factories import PostFactory, UserFactory, tiny_clip
 
 from .test_cases import make_moderator
@@ -170,7 +172,7 @@ def test_a_blocked_comment_is_refused_naming_the_rule(user, monkeypatch):
     post = PostFactory()
     hit = RuleHit(rule="minor:test", category=Category.MINOR, action=Decision.BLOCK, matched="x", term="x", match=Match.EXACT)
     verdict = Verdict(decision=Decision.BLOCK, categories=(Category.MINOR,), rules=(hit,), policy_version="t")
-    monkeypatch.setattr("moderation.services.text_check", lambda **kwargs: verdict)
+    monkeypatch.setattr("moderation.checks.text_check", lambda **kwargs: verdict)
     with pytest.raises(ValidationError) as refused:
         comment_create(author=user, post_id=post.pk, body="anything")
     assert "minor:test" in refused.value.message_dict["body"][0]
@@ -236,9 +238,9 @@ def test_a_bank_entry_that_matches_nothing_changes_nothing(db, django_capture_on
 def test_evidence_is_plain_json_even_when_detectors_return_numpy_values():
     import numpy as np
 
+    from moderation.checks import evidence_from_verdicts
     from moderation.media.types import Decision as MediaDecision
     from moderation.media.types import Finding, MediaVerdict
-    from moderation.services import evidence_from_verdicts
 
     finding = Finding(
         check="face_bank", category="public_figure", rule="media:face:1", action=MediaDecision.REVIEW,

@@ -12,11 +12,11 @@ from moderation.models import Case, Report
 from moderation.selectors import reports_of
 from moderation.services import (
     PRIORITY_PER_REPORT,
-    SubjectNotFound,
     case_decide,
     case_priority,
     report_create,
 )
+from moderation.subjects import SubjectNotFound
 from tests.factories import CommentFactory, PostFactory, UserFactory
 
 from .test_cases import make_moderator

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from moderation.checks import MAX_TEXT_LENGTH, text_check
 from moderation.policy import Decision, Verdict
-from moderation.services import MAX_TEXT_LENGTH, text_check
 
 
 def test_text_check_returns_the_verdict():

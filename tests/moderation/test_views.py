@@ -354,7 +354,7 @@ def test_a_refusal_message_is_shown_in_french(client, user):
 def test_the_refusal_message_names_the_category_and_the_rule_in_french():
     from django.utils import translation
 
-    from moderation.services import refusal_message
+    from moderation.checks import refusal_message
 
     with translation.override("fr"):
         message = refusal_message(what=translation.gettext("This video"), category="public_figure", rule="pf:1")

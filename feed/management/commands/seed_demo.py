@@ -10,12 +10,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import follow_create
+from feed.gate import post_from_draft
 from feed.models import Comment, Post
-from feed.services import comment_create, fresh_score_at, like_create, post_from_draft, rank_score
+from feed.services import comment_create, fresh_score_at, like_create, rank_score
 from generation.backends.scenes import SceneBackend
 from generation.models import GenerationJob
 from generation.runner import job_run
-from generation.services import job_submit
+from generation.services import job_create
+from generation.submission import job_check
 
 # The demo's clips: painted scenes at phone proportions, made by the generation pipeline.
 DEMO_WIDTH, DEMO_HEIGHT, DEMO_FPS = 288, 512, 24
@@ -98,9 +100,8 @@ class Command(BaseCommand):
 
     def _post(self, author: User, scene: str, palette: str, caption: str, seconds: float, *, seed: int, at) -> Post:
         """Make the clip through the generation pipeline (painted scenes, not the model), post it."""
-        job = job_submit(
-            owner=author, prompt=f"{scene} in {palette} colours", duration=seconds, seed=seed, enqueue=False,
-        )
+        request = job_check(owner=author, prompt=f"{scene} in {palette} colours", duration=seconds, seed=seed)
+        job = job_create(request=request, enqueue=False)
         GenerationJob.objects.filter(pk=job.pk).update(width=DEMO_WIDTH, height=DEMO_HEIGHT, fps=DEMO_FPS)
         state = job_run(job.pk, backend=SCENES)
         if state != GenerationJob.State.READY:

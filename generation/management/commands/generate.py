@@ -18,7 +18,8 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.models import User
 from generation.models import GenerationJob
 from generation.runner import job_run
-from generation.services import job_submit
+from generation.services import job_create
+from generation.submission import job_check
 
 BAR_WIDTH = 30
 PHASES = {
@@ -65,13 +66,14 @@ class Command(BaseCommand):
             image = File(options["image"].open("rb"), name=options["image"].name)
         mode = "storyboard" if options["shot"] and options["mode"] == "text" else options["mode"]
         try:
-            job = job_submit(
+            request = job_check(
                 owner=owner, prompt=options["prompt"], mode=mode, duration=options["duration"],
                 aspect_ratio=options["aspect_ratio"], tier=options["tier"], style=options["style"],
                 seed=options["seed"], negative_prompt=options["negative"], image=image,
                 source_post_id=options["source_post"], source_job_id=options["source_job"],
-                shots=options["shot"] or None, enqueue=False,
+                shots=options["shot"] or None,
             )
+            job = job_create(request=request, enqueue=False)
         except ValidationError as exc:
             raise CommandError(_messages(exc)) from None
         finally:

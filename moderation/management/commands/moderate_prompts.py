@@ -18,8 +18,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
+from moderation.checks import text_check
 from moderation.policy import CONTEXTS, default_engine
-from moderation.services import text_check
 
 
 class Command(BaseCommand):
@@ -51,7 +51,7 @@ class Command(BaseCommand):
             else:
                 record = self._check(line, context, engine.version)
                 record = {"line": number, **record}
-                counts[record.get("decision", "error")] += 1
+                counts[str(record.get("decision", "error"))] += 1
             self.stdout.write(json.dumps(record, ensure_ascii=False))
             self.stdout.flush()
         if options["verbosity"] >= 1:
