@@ -2,6 +2,11 @@
 
 Pages are cut with keyset cursors (`config.pagination`), never offsets, so a page stays
 stable while new posts arrive.
+
+One idea, reading posts as people see them, and one module on purpose although it is long:
+the For you and Following statements share the card columns, the block filter, the
+author-spreading and the cursor rules with the profile and comment pages, and the feed
+benchmark's one-query budget is easier to keep with them side by side.
 """
 
 from __future__ import annotations

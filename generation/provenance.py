@@ -1,6 +1,7 @@
 """Provenance of generated videos: what made them, written into the file and kept on the side.
 
-Three layers, each surviving what the one before does not:
+Three layers, each surviving what the one before does not (one idea, so one module, though a
+long one: the three are written together and read together):
 
 * a JSON manifest in the MP4's metadata (`PROVENANCE_KEY` and `comment`), read by any tool
   but lost to most re-uploads and re-encodes;

@@ -7,6 +7,9 @@ and the frames are noise that still goes through the real pipeline, VAE and enco
 GENERATION_MODEL_DIR is a directory laid out as `save_pretrained()` writes it:
 `text/` (a WanPipeline checkpoint, required) and `extend/` (a WanVACEPipeline checkpoint,
 optional; its text encoder, tokenizer and VAE come from `text/`).
+
+One backend, one module: building the toy model, loading a checkpoint, the speed options
+and rendering each mode all configure the same shared pipelines.
 """
 
 from __future__ import annotations

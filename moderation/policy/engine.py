@@ -10,6 +10,10 @@ Decisions, kept simple so they can be explained to the person whose text was ref
 - a trademark, a near spelling (fuzzy match), an alias marked "?" in the data, and an age whose
   noun is unknown ("une danseuse de 12 ans") send the text to review;
 - in a comment, which depicts nothing, what would block is reviewed instead.
+
+The module is long but holds one idea, matching: building the indexes and walking a text
+through them share the same normalised views, and splitting them would split every rule in
+two.
 """
 
 from __future__ import annotations

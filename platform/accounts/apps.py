@@ -10,9 +10,9 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_login_failed
         from django.db.models.signals import post_delete, post_save
 
-        from .auth_backends import on_login_failed, on_user_changed
         from .models import User
+        from .receivers import login_failed_receiver, user_changed_receiver
 
-        user_login_failed.connect(on_login_failed, dispatch_uid="accounts.login_failed")
-        post_save.connect(on_user_changed, sender=User, dispatch_uid="accounts.user_saved")
-        post_delete.connect(on_user_changed, sender=User, dispatch_uid="accounts.user_deleted")
+        user_login_failed.connect(login_failed_receiver, dispatch_uid="accounts.login_failed")
+        post_save.connect(user_changed_receiver, sender=User, dispatch_uid="accounts.user_saved")
+        post_delete.connect(user_changed_receiver, sender=User, dispatch_uid="accounts.user_deleted")

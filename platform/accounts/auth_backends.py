@@ -66,15 +66,3 @@ class HandleBackend(ModelBackend):
             # PermissionDenied stops every backend: a locked account is not tried further.
             raise PermissionDenied("Too many failed log-ins; try again later.")
         return super().authenticate(request, username=handle, password=password, **kwargs)
-
-
-def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
-    """Count the failure (connected to `user_login_failed` in AccountsConfig.ready)."""
-    login_failure_record(request, credentials.get("username") or credentials.get("handle"))
-
-
-def on_user_changed(sender, instance, **kwargs) -> None:
-    """Drop the cached row of a user who was saved or deleted (connected in AccountsConfig)."""
-    from .services import user_cache_forget
-
-    user_cache_forget(instance.pk)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.utils import timezone
@@ -20,10 +21,12 @@ from skimage import data
 from cameo.models import Cameo
 from cameo.services import cameo_create, verification_submit
 from generation.encoding import encode_mp4
+from generation.models import GenerationJob
 from moderation.models import Case
 from moderation.services import case_decide
 
-from ..factories import UserFactory
+from ..factories import UserFactory, tiny_clip
+from ..support import jobs
 
 
 def png(image: np.ndarray) -> bytes:
@@ -70,6 +73,23 @@ def photo_upload(image: np.ndarray | None = None, name: str = "me.png") -> Simpl
 def clip_upload(content: bytes | None = None, name: str = "clip.mp4") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, clip_bytes([astronaut_face()]) if content is None else content,
                               content_type="video/mp4")
+
+
+def finish(job: GenerationJob) -> GenerationJob:
+    """Leave `job` as the worker would: ready, with a real MP4 and an allowed output."""
+    video, poster = tiny_clip()
+    job.video.save("video.mp4", ContentFile(video), save=False)
+    job.poster.save("poster.jpg", ContentFile(poster), save=False)
+    job.state, job.phase, job.review = GenerationJob.State.READY, "ready", GenerationJob.Review.ALLOW
+    job.video_duration, job.video_size, job.frame_count = 1.0, len(video), 12
+    job.width, job.height = 64, 112
+    job.save()
+    return job
+
+
+def submit(owner, prompt, **extra) -> GenerationJob:
+    """Check and create `owner`'s job for `prompt`, never queued: `finish` stands for the worker."""
+    return jobs.submit(owner=owner, prompt=prompt, enqueue=False, **extra)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ playing, posting it, and finding it in the For you feed.
 
 The browser talks to Daphne serving config.asgi (pages and the progress websocket) and the
 render runs in a real Celery worker, both on the test database and the configured broker, as
-in tests/generation/test_worker.py. The job is submitted in Daphne's process, which stores its
+in tests/generation/test_tasks.py. The job is submitted in Daphne's process, which stores its
 settings (steps, frame size, fps) on the row from its own environment; the worker renders
 what the row says.
 """

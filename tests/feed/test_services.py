@@ -1,6 +1,9 @@
-"""Likes, comments and posts: idempotent, exact, and only on what one may see."""
+"""Likes, comments and posts: idempotent, exact, and only on what one may see; comments under
+moderation; published posts rechecked against a new bank entry."""
 
 from __future__ import annotations
+
+import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +21,13 @@ from feed.services import (
     post_update,
     rank_score,
 )
-from tests.factories import PostFactory, UserFactory
+from moderation.checks import text_check
+from moderation.media.bank import protected_media_add
+from moderation.models import Case
+from moderation.policy import Category, Decision, RuleHit, Verdict
+from moderation.policy.verdict import Match
+from moderation.services import case_decide
+from tests.factories import PostFactory, UserFactory, tiny_clip
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +142,83 @@ def test_post_counts_follow_publication():
     post_unpublish(post=post)
     author.refresh_from_db()
     assert author.post_count == 0
+
+
+# --- Comments under moderation
+
+
+def test_a_comment_to_review_is_posted_and_opens_a_flagged_case(user):
+    post = PostFactory()
+    body = "Looks like Darth Vader"
+    assert text_check(text=body, context="comment").decision == Decision.REVIEW
+    comment = comment_create(author=user, post_id=post.pk, body=body)
+    case = Case.objects.get()
+    assert case.kind == Case.Kind.FLAGGED_COMMENT and case.subject == comment
+    assert case.evidence["text"]["decision"] == "review"
+
+
+def test_a_blocked_comment_is_refused_naming_the_rule(user, monkeypatch):
+    post = PostFactory()
+    hit = RuleHit(rule="minor:test", category=Category.MINOR, action=Decision.BLOCK, matched="x", term="x", match=Match.EXACT)
+    verdict = Verdict(decision=Decision.BLOCK, categories=(Category.MINOR,), rules=(hit,), policy_version="t")
+    monkeypatch.setattr("moderation.checks.text_check", lambda **kwargs: verdict)
+    with pytest.raises(ValidationError) as refused:
+        comment_create(author=user, post_id=post.pk, body="anything")
+    assert "minor:test" in refused.value.message_dict["body"][0]
+    assert not Comment.objects.exists()
+
+
+def test_rejecting_a_flagged_comment_takes_it_down(user, moderator, django_capture_on_commit_callbacks):
+    post = PostFactory()
+    comment_create(author=user, post_id=post.pk, body="Looks like Darth Vader")
+    with django_capture_on_commit_callbacks(execute=True):
+        case_decide(case=Case.objects.get(), moderator=moderator, action="reject")
+    assert not Comment.objects.exists()
+    post.refresh_from_db()
+    assert post.comment_count == 0
+
+
+def test_an_allowed_comment_opens_no_case(user):
+    comment_create(author=user, post_id=PostFactory().pk, body="Lovely light")
+    assert not Case.objects.exists()
+
+
+# --- A new bank entry
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run tasks in the calling process, so a test sees what the worker would do."""
+    from config.celery_app import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_a_new_bank_entry_sends_matching_published_posts_back_to_review(db, django_capture_on_commit_callbacks, eager_tasks):
+    matching = PostFactory()
+    other_author = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = protected_media_add(label="Film", category="copyright", file=io.BytesIO(tiny_clip()[0])).entry
+    matching.refresh_from_db()
+    assert matching.state == Post.State.PENDING_REVIEW
+    case = Case.objects.get()
+    assert case.kind == Case.Kind.FLAGGED_MEDIA and case.subject == matching
+    assert case.evidence["bank_entry"]["id"] == entry.pk
+    assert any(f["rule"] == f"media:pdq:{entry.pk}" and f["time"] is not None for f in case.evidence["media"]["findings"])
+    assert "copyright" in case.categories
+    assert not Case.objects.filter(subject_owner=other_author).exists()
+
+
+def test_a_bank_entry_that_matches_nothing_changes_nothing(db, django_capture_on_commit_callbacks, eager_tasks):
+    from skimage import data
+
+    from tests.moderation.media.pictures import png_bytes
+
+    post = PostFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        protected_media_add(label="Coffee", category="copyright", file=io.BytesIO(png_bytes(data.coffee())))
+    post.refresh_from_db()
+    assert post.state == Post.State.PUBLISHED
+    assert not Case.objects.exists()

@@ -161,3 +161,9 @@ def test_held_prompt_waits_for_a_moderator(user, sent_jobs, monkeypatch):
     response = _client(user).post("/api/v1/generations/", {"prompt": "a crowd at a rally"}, format="json")
     assert response.status_code == 201 and response.json()["state"] == "held"
     assert Case.objects.get().kind == "held_prompt" and not sent_jobs
+
+
+def test_a_body_that_is_not_an_object_is_refused_not_a_server_error(user, sent_jobs):
+    response = _client(user).post("/api/v1/generations/", ["a fox"], format="json")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
+    assert not sent_jobs

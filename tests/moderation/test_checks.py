@@ -1,4 +1,5 @@
-"""text_check: the service other apps call, and the input it refuses."""
+"""moderation.checks: text_check, the service other apps call, and the input it refuses; the
+evidence recorded from verdicts."""
 
 from __future__ import annotations
 
@@ -58,3 +59,22 @@ def test_a_non_string_is_refused():
 def test_an_unknown_context_is_a_programming_error():
     with pytest.raises(ValueError, match="context"):
         text_check(text="un chat", context="bio")
+
+
+def test_evidence_is_plain_json_even_when_detectors_return_numpy_values():
+    import numpy as np
+
+    from moderation.checks import evidence_from_verdicts
+    from moderation.media.types import Decision as MediaDecision
+    from moderation.media.types import Finding, MediaVerdict
+
+    finding = Finding(
+        check="face_bank", category="public_figure", rule="media:face:1", action=MediaDecision.REVIEW,
+        score=0.4, frame_index=0, time=0.5, evidence={"box": np.array([1, 2, 3, 4]), "distance": np.float32(0.25)},
+    )
+    verdict = MediaVerdict(
+        decision=MediaDecision.REVIEW, findings=(finding,), checks_run=("face_bank",), checks_failed=(), policy_version="m",
+    )
+    evidence, categories = evidence_from_verdicts(media=verdict)
+    assert evidence["media"]["findings"][0]["evidence"] == {"box": [1, 2, 3, 4], "distance": 0.25}
+    assert categories == ["public_figure"]

@@ -1,4 +1,5 @@
-"""The gate in front of the feed: captions, videos and comments pass moderation first."""
+"""The publication gate (`feed.gate`): captions and videos pass moderation before an upload,
+or a draft, reaches the feeds."""
 
 from __future__ import annotations
 
@@ -10,18 +11,19 @@ from django.core.files.base import ContentFile
 from django.utils import translation
 
 from accounts.models import Notification
-from feed.gate import post_submit
-from feed.models import Comment, Post
-from feed.services import comment_create
+from feed.gate import post_from_draft, post_submit
+from feed.models import Post
+from generation.models import GenerationJob
 from moderation.checks import text_check
 from moderation.media.bank import protected_media_add
 from moderation.models import Case
-from moderation.policy import Category, Decision, RuleHit, Verdict
-from moderation.policy.verdict import Match
+from moderation.policy import Decision, RuleHit
 from moderation.services import case_decide
 from tests.factories import PostFactory, UserFactory, tiny_clip
+from tests.support.jobs import run_to_draft, submit_and_send
+from tests.support.renders import _small_renders  # noqa: F401
 
-from .test_cases import make_moderator
+pytestmark = pytest.mark.django_db
 
 
 def submit(author, caption="A quiet walk at dusk", video: bytes | None = None):
@@ -36,11 +38,6 @@ def submit(author, caption="A quiet walk at dusk", video: bytes | None = None):
 
 def first_rule(text: str, context: str) -> RuleHit:
     return text_check(text=text, context=context).rules[0]
-
-
-@pytest.fixture
-def moderator(db):
-    return make_moderator()
 
 
 def test_an_allowed_post_is_published_at_once(user):
@@ -155,100 +152,20 @@ def test_the_trusted_path_still_publishes_directly(user):
     assert post.state == Post.State.PUBLISHED
 
 
-# --- Comments
+# --- A draft
 
 
-def test_a_comment_to_review_is_posted_and_opens_a_flagged_case(user):
-    post = PostFactory()
-    body = "Looks like Darth Vader"
-    assert text_check(text=body, context="comment").decision == Decision.REVIEW
-    comment = comment_create(author=user, post_id=post.pk, body=body)
-    case = Case.objects.get()
-    assert case.kind == Case.Kind.FLAGGED_COMMENT and case.subject == comment
-    assert case.evidence["text"]["decision"] == "review"
-
-
-def test_a_blocked_comment_is_refused_naming_the_rule(user, monkeypatch):
-    post = PostFactory()
-    hit = RuleHit(rule="minor:test", category=Category.MINOR, action=Decision.BLOCK, matched="x", term="x", match=Match.EXACT)
-    verdict = Verdict(decision=Decision.BLOCK, categories=(Category.MINOR,), rules=(hit,), policy_version="t")
-    monkeypatch.setattr("moderation.checks.text_check", lambda **kwargs: verdict)
-    with pytest.raises(ValidationError) as refused:
-        comment_create(author=user, post_id=post.pk, body="anything")
-    assert "minor:test" in refused.value.message_dict["body"][0]
-    assert not Comment.objects.exists()
-
-
-def test_rejecting_a_flagged_comment_takes_it_down(user, moderator, django_capture_on_commit_callbacks):
-    post = PostFactory()
-    comment_create(author=user, post_id=post.pk, body="Looks like Darth Vader")
-    with django_capture_on_commit_callbacks(execute=True):
-        case_decide(case=Case.objects.get(), moderator=moderator, action="reject")
-    assert not Comment.objects.exists()
-    post.refresh_from_db()
-    assert post.comment_count == 0
-
-
-def test_an_allowed_comment_opens_no_case(user):
-    comment_create(author=user, post_id=PostFactory().pk, body="Lovely light")
-    assert not Case.objects.exists()
-
-
-# --- A new bank entry
-
-
-@pytest.fixture
-def eager_tasks():
-    """Run tasks in the calling process, so a test sees what the worker would do."""
-    from config.celery_app import app
-
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
-def test_a_new_bank_entry_sends_matching_published_posts_back_to_review(db, django_capture_on_commit_callbacks, eager_tasks):
-    matching = PostFactory()
-    other_author = UserFactory()
-    with django_capture_on_commit_callbacks(execute=True):
-        entry = protected_media_add(label="Film", category="copyright", file=io.BytesIO(tiny_clip()[0])).entry
-    matching.refresh_from_db()
-    assert matching.state == Post.State.PENDING_REVIEW
-    case = Case.objects.get()
-    assert case.kind == Case.Kind.FLAGGED_MEDIA and case.subject == matching
-    assert case.evidence["bank_entry"]["id"] == entry.pk
-    assert any(f["rule"] == f"media:pdq:{entry.pk}" and f["time"] is not None for f in case.evidence["media"]["findings"])
-    assert "copyright" in case.categories
-    assert not Case.objects.filter(subject_owner=other_author).exists()
-
-
-def test_a_bank_entry_that_matches_nothing_changes_nothing(db, django_capture_on_commit_callbacks, eager_tasks):
-    from skimage import data
-
-    from tests.moderation.media.pictures import png_bytes
-
-    post = PostFactory()
-    with django_capture_on_commit_callbacks(execute=True):
-        protected_media_add(label="Coffee", category="copyright", file=io.BytesIO(png_bytes(data.coffee())))
-    post.refresh_from_db()
-    assert post.state == Post.State.PUBLISHED
-    assert not Case.objects.exists()
-
-
-def test_evidence_is_plain_json_even_when_detectors_return_numpy_values():
-    import numpy as np
-
-    from moderation.checks import evidence_from_verdicts
-    from moderation.media.types import Decision as MediaDecision
-    from moderation.media.types import Finding, MediaVerdict
-
-    finding = Finding(
-        check="face_bank", category="public_figure", rule="media:face:1", action=MediaDecision.REVIEW,
-        score=0.4, frame_index=0, time=0.5, evidence={"box": np.array([1, 2, 3, 4]), "distance": np.float32(0.25)},
-    )
-    verdict = MediaVerdict(
-        decision=MediaDecision.REVIEW, findings=(finding,), checks_run=("face_bank",), checks_failed=(), policy_version="m",
-    )
-    evidence, categories = evidence_from_verdicts(media=verdict)
-    assert evidence["media"]["findings"][0]["evidence"] == {"box": [1, 2, 3, 4], "distance": 0.25}
-    assert categories == ["public_figure"]
+def test_posting_a_draft_passes_the_gate(user, sent_jobs, django_capture_on_commit_callbacks):
+    job = run_to_draft(submit_and_send(django_capture_on_commit_callbacks, owner=user, prompt="fireflies", duration=1, tier="low"),
+                       django_capture_on_commit_callbacks, sent_jobs)
+    post = post_from_draft(author=user, job_id=job.pk, caption="Summer night")
+    assert post.state == Post.State.PUBLISHED and post.video and post.job == job
+    # A draft flagged for review is held; someone else's draft cannot be posted.
+    GenerationJob.objects.filter(pk=job.pk).update(review="review")
+    held = post_from_draft(author=user, job_id=job.pk, caption="Again")
+    assert held.state == Post.State.PENDING_REVIEW
+    with pytest.raises(ValidationError):
+        post_from_draft(author=UserFactory(), job_id=job.pk, caption="Mine")
+    with pytest.raises(ValidationError) as error:
+        post_from_draft(author=user, job_id=job.pk, caption="Darth Vader in person")
+    assert "caption" in error.value.message_dict
