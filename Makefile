@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup system-deps migrate demo worker web lint bench bench-feed bench-generation messages clean
+.PHONY: run test setup system-deps migrate demo worker web lint fuzz bench bench-feed bench-generation messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PY_SYS) -m venv $(VENV)
@@ -43,6 +43,10 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	PYTHONPATH=platform:. $(VENV)/bin/lint-imports --no-cache
+
+# The API fuzzed from its OpenAPI schema with many more examples than the suite uses.
+fuzz: setup
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} $(PY) -m pytest -q -p no:cacheprovider tests/config/test_fuzz.py -W ignore::Warning
 
 bench: bench-feed bench-generation
 

@@ -24,12 +24,13 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import ImageOps
 
-from accounts.images import image_clean
 from accounts.models import User
+from config.images import image_clean
 from moderation.checks import media_refuse
 from moderation.enums import Decision
 from moderation.media import (
     Category,
+    DecodeLimitExceeded,
     Finding,
     Frame,
     MediaContext,
@@ -44,7 +45,15 @@ from .selectors import job_cameos
 
 # A likeness showing any of these is refused outright, even when the policy would only review.
 LIKENESS_BLOCKING = frozenset({Category.PUBLIC_FIGURE, Category.MINOR, Category.NUDITY})
-CLIP_FORMATS = {"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"}
+# What a verification clip may be, and what it is kept as: MP4 stays MP4; a Matroska file
+# becomes WebM when its codecs allow, MP4 otherwise.
+CLIP_MUXERS = {"mov,mp4,m4a,3gp,3g2,mj2": ("mp4",), "matroska,webm": ("webm", "mp4")}
+CLIP_FORMATS = set(CLIP_MUXERS)
+# The most frames a second a clip may hold (phones film at up to 120): with the length limit,
+# it bounds how many frames are decoded whatever the header says.
+CLIP_MAX_FPS = 120
+# Frame timestamps may run this far past the length limit (rounding, a last frame's length).
+CLIP_LENGTH_TOLERANCE = 0.25
 # The rule of the finding that sends a video with an unknown face to a moderator.
 UNCONSENTED_FACE_RULE = "output:face:no_consenting_cameo"
 
@@ -80,8 +89,11 @@ def photo_clean(upload: Any, *, owner: User, field: str = "photos") -> CleanPhot
     many pixels, without exactly one face, or that moderation refuses (public figure, minor).
     """
     try:
+        # Decoded at most CAMEO_PHOTO_MAX_SIDE on the long side (a JPEG at reduced size by
+        # the decoder): plenty for the face detector, and a 36 MP photo costs tens of MB, not
+        # hundreds. The photo is kept at that size too.
         image = image_clean(upload, max_bytes=settings.CAMEO_PHOTO_MAX_BYTES,
-                            max_pixels=settings.CAMEO_PHOTO_MAX_PIXELS)
+                            max_pixels=settings.CAMEO_PHOTO_MAX_PIXELS, max_side=settings.CAMEO_PHOTO_MAX_SIDE)
     except ValidationError as exc:
         raise ValidationError({field: exc.messages}, code=exc.code) from None
     image = ImageOps.exif_transpose(image).convert("RGB")
@@ -111,23 +123,35 @@ def photos_same_person(photos: Sequence[CleanPhoto]) -> bool:
 # --- The verification clip
 
 
-def clip_frames(upload: Any, *, field: str = "clip") -> list[Frame]:
-    """Return frames sampled from a verification clip, or raise ValidationError saying what is wrong."""
-    size = getattr(upload, "size", None)
-    if not size:
-        raise ValidationError({field: [_("The file is empty.")]}, code="empty")
-    if size > settings.CAMEO_CLIP_MAX_BYTES:
-        raise ValidationError(
-            {field: [_("The clip is too large (at most %(mb)d MB).") % {"mb": settings.CAMEO_CLIP_MAX_BYTES // 2**20}]},
-            code="too_large",
-        )
-    upload.seek(0)
-    data = upload.read()
+@dataclass(frozen=True)
+class CleanClip:
+    """A verification clip as it is kept: re-muxed by the server, and the frames to check."""
+
+    file: ContentFile
+    frames: list[Frame]
+
+
+def clip_clean(upload: Any, *, field: str = "clip") -> CleanClip:
+    """Return a verification clip re-muxed into a file of the server's making, with frames
+    sampled from it; or raise ValidationError on `field` saying what is wrong.
+
+    Checked: size, container (MP4, MOV, WebM), pixels, and length, the length by what is
+    actually decoded (a header can lie), with the decoding itself bounded in frames and
+    time. Kept: only the video and audio streams, copied into a fresh MP4 or WebM named by
+    the server, so no metadata (a location, a device) and nothing hidden beside the streams
+    survives, and the file's type never depends on what the uploader called it.
+    """
+    data = _clip_bytes(upload, field=field)
     bad = ValidationError({field: [_("Upload a video clip (MP4, MOV or WebM).")]}, code="bad_type")
+    too_long = ValidationError(
+        {field: [_("The clip is too long (at most %(n)d seconds).") % {"n": settings.CAMEO_CLIP_MAX_SECONDS}]},
+        code="too_long",
+    )
     try:
         with av.open(io.BytesIO(data), "r") as container:
             if container.format.name not in CLIP_FORMATS or not container.streams.video:
                 raise bad
+            family = container.format.name
             stream = container.streams.video[0]
             width, height = stream.codec_context.width, stream.codec_context.height
             if container.duration:
@@ -144,14 +168,57 @@ def clip_frames(upload: Any, *, field: str = "clip") -> list[Frame]:
         raise ValidationError({field: [_("The clip has too many pixels (%(w)d×%(h)d).") % {"w": width, "h": height}]},
                               code="too_many_pixels")
     if duration > settings.CAMEO_CLIP_MAX_SECONDS:
-        raise ValidationError(
-            {field: [_("The clip is too long (at most %(n)d seconds).") % {"n": settings.CAMEO_CLIP_MAX_SECONDS}]},
-            code="too_long",
-        )
+        raise too_long
+    seconds = float(settings.CAMEO_CLIP_MAX_SECONDS)
     try:
-        return sample_frames(data, fps=2.0, max_frames=24, max_side=640)
+        frames = sample_frames(
+            data, fps=2.0, max_frames=24, max_side=640, max_seconds=seconds + CLIP_LENGTH_TOLERANCE,
+            max_decoded=int(seconds * CLIP_MAX_FPS), max_wall_seconds=float(settings.CAMEO_CLIP_DECODE_SECONDS),
+        )
+    except DecodeLimitExceeded:
+        raise too_long from None
     except (av.FFmpegError, ValueError):
         raise bad from None
+    try:
+        return CleanClip(file=_clip_remux(data, family), frames=frames)
+    except (av.FFmpegError, ValueError):
+        raise bad from None
+
+
+def _clip_bytes(upload: Any, *, field: str) -> bytes:
+    size = getattr(upload, "size", None)
+    if not size:
+        raise ValidationError({field: [_("The file is empty.")]}, code="empty")
+    if size > settings.CAMEO_CLIP_MAX_BYTES:
+        raise ValidationError(
+            {field: [_("The clip is too large (at most %(mb)d MB).") % {"mb": settings.CAMEO_CLIP_MAX_BYTES // 2**20}]},
+            code="too_large",
+        )
+    upload.seek(0)
+    return bytes(upload.read(settings.CAMEO_CLIP_MAX_BYTES + 1))
+
+
+def _clip_remux(data: bytes, family: str) -> ContentFile:
+    """Copy the video and audio packets of `data` into a new file with nothing else in it."""
+    last_error: Exception | None = None
+    for muxer in CLIP_MUXERS[family]:
+        output = io.BytesIO()
+        try:
+            with av.open(io.BytesIO(data), "r") as source, av.open(output, "w", format=muxer) as target:
+                streams = {
+                    stream.index: target.add_stream_from_template(stream)
+                    for stream in source.streams if stream.type in ("video", "audio")
+                }
+                for packet in source.demux(*(source.streams[index] for index in streams)):
+                    if packet.dts is None:  # the demuxer's end-of-stream marker
+                        continue
+                    packet.stream = streams[packet.stream.index]
+                    target.mux(packet)
+        except (av.FFmpegError, ValueError) as exc:  # a codec this muxer does not take
+            last_error = exc
+            continue
+        return ContentFile(output.getvalue(), name=f"clip.{muxer}")
+    raise ValueError(f"The clip cannot be re-muxed: {last_error}")
 
 
 def clip_faces_check(frames: Sequence[Frame], *, reference: Sequence[float]) -> dict[str, Any]:

@@ -16,7 +16,9 @@ def likeness_photo_upload_to(instance: CameoPhoto, filename: str) -> str:
 
 
 def likeness_clip_upload_to(instance: Cameo, filename: str) -> str:
-    suffix = (filename.rsplit(".", 1)[-1] if "." in filename else "mp4").lower()[:5]
+    # The server names the file from what it made (cameo.likeness.clip_clean), never from
+    # what the uploader called it: the name decides the type the file is served with.
+    suffix = "webm" if filename.lower().endswith(".webm") else "mp4"
     return f"likeness/clips/{uuid.uuid4().hex}.{suffix}"
 
 

@@ -16,7 +16,7 @@ from .models import Appearance, Cameo, CameoPhoto
 def _id(value: Any) -> int | None:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(1e400)
         return None
 
 

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,8 +33,8 @@ from moderation.services import audit_record, case_open
 
 from .consent import consent_refusal
 from .likeness import (
+    clip_clean,
     clip_faces_check,
-    clip_frames,
     likeness_refuse,
     photo_clean,
     photos_same_person,
@@ -152,7 +151,8 @@ def verification_submit(*, cameo: Cameo, user: User, clip) -> Cameo:
     if expires is None or expires < timezone.now():
         raise ValidationError({"clip": [_("The challenge has expired: ask for a new one, then record it.")]},
                               code="expired")
-    frames = clip_frames(clip)
+    clean = clip_clean(clip)
+    frames = clean.frames
     verdict = media_check(
         frames=frames, context=MediaContext(source="likeness", subject=f"cameo.cameo:{cameo.pk}", user_id=user.pk)
     )
@@ -163,8 +163,7 @@ def verification_submit(*, cameo: Cameo, user: User, clip) -> Cameo:
     }
     with transaction.atomic():
         old = stored(cameo.clip)
-        clip.seek(0)
-        cameo.clip.save(getattr(clip, "name", "clip.mp4") or "clip.mp4", ContentFile(clip.read()), save=False)
+        cameo.clip.save(clean.file.name or "clip.mp4", clean.file, save=False)
         cameo.clip_checks = checks
         cameo.state = Cameo.State.IN_REVIEW
         cameo.save()

@@ -7,8 +7,14 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+# A post's files live in the public folders (`videos/`, `posters/`) only while it is
+# published; otherwise under `withheld/`, which nothing serves but the post's own
+# permission-checked view. Taking a post down moves its files there (feed.services).
+WITHHELD = "withheld/"
 
 
 def video_upload_to(instance: Post, filename: str) -> str:
@@ -87,6 +93,31 @@ class Post(models.Model):
     @property
     def is_published(self) -> bool:
         return self.state == self.State.PUBLISHED
+
+    @property
+    def video_src(self) -> str:
+        """Where a page loads the video: its public address, or the checked one while withheld."""
+        return self._src(self.video, "video")
+
+    @property
+    def poster_src(self) -> str:
+        return self._src(self.poster, "poster")
+
+    @property
+    def review_video_url(self) -> str:
+        """The permission-checked address of the video, for its author and moderators."""
+        return reverse("feed:post-media", args=[self.pk, "video"]) if self.video else ""
+
+    @property
+    def review_poster_url(self) -> str:
+        return reverse("feed:post-media", args=[self.pk, "poster"]) if self.poster else ""
+
+    def _src(self, file: FieldFile, kind: str) -> str:
+        if not file:
+            return ""
+        if file.name and file.name.startswith(WITHHELD):
+            return reverse("feed:post-media", args=[self.pk, kind])
+        return file.url
 
 
 class Like(models.Model):

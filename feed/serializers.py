@@ -20,7 +20,6 @@ from accounts.serializers import (
     AuthorSerializer,
     PathTemplate,
     author_renderer,
-    file_url,
     iso_datetime,
     memo,
 )
@@ -86,8 +85,8 @@ class PostSerializer(serializers.Serializer):
             "share_url": render.origin + url,
             "author": render.author(post.author),
             "caption": post.caption,
-            "video_url": file_url(post.video),
-            "poster_url": file_url(post.poster),
+            "video_url": post.video_src or None,
+            "poster_url": post.poster_src or None,
             "duration": post.duration,
             "width": post.width,
             "height": post.height,

@@ -32,7 +32,7 @@ from moderation.media import MediaContext, media_check_file
 from moderation.selectors import protected_media_get
 from moderation.services import case_open
 
-from .models import Comment, Like, Post
+from .models import WITHHELD, Comment, Like, Post, poster_upload_to, video_upload_to
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +100,10 @@ def post_create(
         remix_of=remix_of,
         job_id=job_id,
     )
-    post.video.save("video.mp4", video, save=False)
-    post.poster.save("poster.jpg", poster, save=False)
+    # Stored where its state says from the start: public only if published at once.
+    withheld = "" if publish else WITHHELD
+    post.video = post.video.storage.save(withheld + video_upload_to(post, "video.mp4"), video)
+    post.poster = post.poster.storage.save(withheld + poster_upload_to(post, "poster.jpg"), poster)
     post.save()
     if publish:
         post_publish(post=post)
@@ -120,6 +122,7 @@ def post_publish(*, post: Post, at: dt.datetime | None = None) -> Post:
         fresh_score=post.fresh_score, like_count=post.like_count, comment_count=post.comment_count
     )
     post.save(update_fields=["state", "published_at", "fresh_score", "rank_score"])
+    _post_files_move(post, withheld=False)
     user_counts_add(user_id=post.author_id, post_count=1)
     return post
 
@@ -130,9 +133,35 @@ def post_unpublish(*, post: Post, state: str = Post.State.REMOVED) -> Post:
     was_published = post.state == Post.State.PUBLISHED
     post.state = state
     post.save(update_fields=["state"])
+    _post_files_move(post, withheld=True)
     if was_published:
         user_counts_add(user_id=post.author_id, post_count=-1)
     return post
+
+
+def _post_files_move(post: Post, *, withheld: bool) -> None:
+    """Move the post's video and poster into the withheld folder, or back to the public ones.
+
+    A post that is not published must not be reachable at its public address, on local
+    storage or S3 alike, so its files change name, not only its state. The new copies are
+    written now; the old ones are deleted once the transaction commits (a rollback keeps
+    them, and the row still names them).
+    """
+    replaced = []
+    for file in (post.video, post.poster):
+        if not file or not file.name:
+            continue
+        public_name = file.name.removeprefix(WITHHELD)
+        target = WITHHELD + public_name if withheld else public_name
+        if file.name == target:
+            continue
+        with file.storage.open(file.name, "rb") as handle:
+            moved = file.storage.save(target, File(handle))
+        replaced.append((file.storage, file.name))
+        file.name = moved
+    if replaced:
+        post.save(update_fields=["video", "poster"])
+        files_delete_on_commit(replaced)
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ urlpatterns = [
     path("following/", views.following, name="following"),
     path("v/<int:post_id>/", views.post_detail, name="post"),
     path("v/<int:post_id>/comments/", views.comment_create_view, name="comment_create"),
+    path("v/<int:post_id>/<str:kind>", views.post_media, name="post-media"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="jsi18n"),
     path("drafts/<int:job_id>/post", draft_views.draft_post, name="draft-post"),
 ]

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -16,7 +17,9 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.models import User
 from accounts.selectors import following_list, is_following
 from accounts.viewers import Viewer, signed_in, signed_in_or_none
+from config.media import private_file_response
 from config.pagination import InvalidCursor, Page
+from moderation.services import is_moderator
 
 from .models import Post
 from .selectors import (
@@ -87,10 +90,27 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
             "following": following,
             "followed_handles": [post.author.handle] if following else [],
             "share_url": request.build_absolute_uri(post.get_absolute_url()),
-            "poster_url": request.build_absolute_uri(post.poster.url),
-            "video_url": request.build_absolute_uri(post.video.url),
+            "poster_url": request.build_absolute_uri(post.poster_src),
+            "video_url": request.build_absolute_uri(post.video_src),
         },
     )
+
+
+@require_safe
+def post_media(request: HttpRequest, post_id: int, kind: str) -> HttpResponseBase:
+    """A post's video or poster at its checked address: to its author and to moderators
+    whatever its state (a post waiting for review, or taken down), to everyone else only
+    while it is published (then the public address is the one to use)."""
+    post = Post.objects.filter(pk=post_id).first()
+    if post is None or kind not in ("video", "poster"):
+        raise Http404
+    viewer = signed_in_or_none(request)
+    allowed = viewer is not None and (viewer.pk == post.author_id or is_moderator(viewer))
+    if not allowed:
+        if post.is_published and post_get(post_id=post.pk, viewer=viewer) is not None:
+            return redirect(post.video_src if kind == "video" else post.poster_src)
+        raise Http404
+    return private_file_response(request, post.video if kind == "video" else post.poster)
 
 
 @login_required

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any
-
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -24,24 +20,12 @@ from .serializers import JobCreateSerializer, JobSerializer, QuotaSerializer, Re
 from .services import draft_delete, job_cancel, job_create, job_regenerate
 from .submission import job_check
 
-SUBMIT_FIELDS = ("mode", "prompt", "negative_prompt", "duration", "aspect_ratio", "tier", "style", "seed")
-
 
 def _job_or_404(job_id: int, request: Request) -> GenerationJob:
     job = job_get(job_id=job_id, viewer=request.user)
     if job is None:
         raise exceptions.NotFound(_("This job does not exist or is not yours."))
     return job
-
-
-def _shots(value: Any) -> Any:
-    """Shots arrive as a list (JSON) or as a JSON string (a multipart form field)."""
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise exceptions.ValidationError({"shots": [_("The shots must be a JSON list.")]}) from None
-    return value
 
 
 class JobsView(WriteThrottledView):
@@ -69,17 +53,14 @@ class JobsView(WriteThrottledView):
     def post(self, request: Request) -> Response:
         """Ask for a video. A blocked prompt is refused with its category and rule and costs
         nothing; a prompt to review is held for a moderator; otherwise the job is queued."""
-        data = request.data
-        if not isinstance(data, Mapping):
-            raise exceptions.ValidationError({"non_field_errors": [_("Send the request as an object of fields.")]})
-        arguments = {name: data.get(name) for name in SUBMIT_FIELDS if data.get(name) is not None}
+        body = JobCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        fields = dict(body.validated_data)
         job = job_create(request=job_check(
             owner=signed_in(request),
-            image=request.FILES.get("image"),
-            source_post_id=data.get("source_post"),
-            source_job_id=data.get("source_job"),
-            shots=_shots(data.get("shots")),
-            **arguments,
+            source_post_id=fields.pop("source_post"),
+            source_job_id=fields.pop("source_job"),
+            **{name: value for name, value in fields.items() if value is not None or name == "seed"},
         ))
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
 

@@ -25,7 +25,7 @@ from .sources import POST, PostSource, remix_sources
 def _id(value: Any) -> int | None:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(1e400)
         return None
 
 

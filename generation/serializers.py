@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from .models import GenerationJob
@@ -10,12 +14,18 @@ from .selectors import queue_position
 
 
 class ShotSerializer(serializers.Serializer):
-    prompt = serializers.CharField(help_text="What happens in this shot.")
-    duration = serializers.FloatField(help_text="Seconds (1 to 20).")
+    prompt = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="What happens in this shot.")
+    # A string or a number; the check step reads it as seconds and says what is wrong.
+    duration = serializers.CharField(required=False, default="2", help_text="Seconds (1 to 20).")
 
 
 class JobCreateSerializer(serializers.Serializer):
-    """A request for a video. Fields are checked by the service, which names what is wrong."""
+    """A request for a video.
+
+    The serializer checks the shape (a string where a string goes, whole numbers for ids and
+    the seed, a list of shots); the check step (`generation.submission.job_check`) checks the
+    values and names what is wrong in the creator's language.
+    """
 
     mode = serializers.CharField(default=GenerationJob.Mode.TEXT, help_text="text, image, remix, extend or storyboard.")
     prompt = serializers.CharField(allow_blank=True, required=False, default="", trim_whitespace=False,
@@ -29,16 +39,32 @@ class JobCreateSerializer(serializers.Serializer):
     # from the class at run time.
     style = serializers.CharField(required=False, default=GenerationJob.Style.NONE,  # type: ignore[assignment]
                                   help_text="none, realistic, cartoon, animation, film, anime or watercolor.")
-    seed = serializers.CharField(required=False, allow_blank=True, allow_null=True, default=None,
-                                 help_text="Reuse a seed to make the same video again; empty for a new one.")
+    seed = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=0, max_value=2**31 - 1,
+                                    help_text="Reuse a seed to make the same video again; empty for a new one.")
     image = serializers.ImageField(required=False, allow_null=True, default=None,
                                    help_text="Image mode: the photo to animate (multipart upload).")
-    source_post = serializers.CharField(required=False, allow_null=True, default=None,
-                                        help_text="Remix: the id of the post to remix.")
-    source_job = serializers.CharField(required=False, allow_null=True, default=None,
-                                       help_text="Extend: the id of one of your ready videos.")
-    shots = ShotSerializer(many=True, required=False, default=None,
+    source_post = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                           help_text="Remix: the id of the post to remix.")
+    source_job = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                          help_text="Extend: the id of one of your ready videos.")
+    shots = ShotSerializer(many=True, required=False, default=None, allow_null=True,
                            help_text="Storyboard: two or more shots, rendered one after the other.")
+
+    def to_internal_value(self, data: Any) -> Any:
+        # A multipart form carries the shots as a JSON string; seeds sent as "" mean "new".
+        if hasattr(data, "dict") and hasattr(data, "getlist"):
+            data = {key: data.get(key) for key in data}
+        if isinstance(data, dict):
+            data = dict(data)
+            if isinstance(data.get("shots"), str):
+                try:
+                    data["shots"] = json.loads(data["shots"])
+                except ValueError:
+                    raise serializers.ValidationError({"shots": [_("The shots must be a JSON list.")]}) from None
+            for name in ("seed", "source_post", "source_job"):
+                if data.get(name) == "":
+                    data[name] = None
+        return super().to_internal_value(data)
 
 
 class JobSerializer(serializers.Serializer):

@@ -24,10 +24,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
-from accounts.images import image_clean
 from accounts.models import User
 from cameo.consent import consent_check
 from cameo.models import Cameo
+from config.images import image_clean
 from moderation.checks import TextRefused, media_refuse, text_check_or_refuse
 from moderation.enums import Decision
 from moderation.media import MediaContext, MediaVerdict, image_frames, media_check
@@ -42,6 +42,8 @@ Mode = GenerationJob.Mode
 
 SEED_LIMIT = 2**31 - 1
 MIN_DURATION = 1.0
+# The long side of a source image as kept; a JPEG is decoded at reduced size to get there.
+SOURCE_IMAGE_MAX_SIDE = 2048
 NEGATIVE_PROMPT_MAX_LENGTH = 500
 
 
@@ -146,6 +148,8 @@ def job_check(
 
     storyboard: tuple[StoryboardShot, ...] = ()
     if mode == Mode.STORYBOARD:
+        if shots is not None and not isinstance(shots, list | tuple):
+            raise ValidationError({"shots": [_("A storyboard needs at least two shots.")]})
         storyboard = _shots_clean(list(shots or []))
         prompt = prompt_clean(prompt or " / ".join(shot.prompt for shot in storyboard))
         seconds = round(sum(shot.duration for shot in storyboard), 2)
@@ -262,9 +266,9 @@ def _duration(value: Any, *, field: str = "duration", maximum: float | None = No
     limit = float(maximum or settings.GENERATION_MAX_DURATION)
     try:
         seconds = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationError({field: [_("The duration must be a number of seconds.")]}) from None
-    if not (MIN_DURATION <= seconds <= limit):
+    if not (MIN_DURATION <= seconds <= limit):  # NaN fails this too
         raise ValidationError(
             {field: [_("The duration must be between %(low)g and %(high)g seconds.")
                      % {"low": MIN_DURATION, "high": limit}]}
@@ -277,7 +281,7 @@ def _seed(value: Any) -> int:
         return secrets.randbelow(SEED_LIMIT)
     try:
         seed = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValidationError({"seed": [_("The seed must be a whole number.")]}) from None
     if not 0 <= seed <= SEED_LIMIT:
         raise ValidationError({"seed": [_("The seed must be between 0 and %(n)d.") % {"n": SEED_LIMIT}]})
@@ -336,11 +340,12 @@ def _source_image(upload: Any, *, owner: User) -> tuple[ContentFile, MediaVerdic
             upload,
             max_bytes=settings.GENERATION_SOURCE_IMAGE_MAX_BYTES,
             max_pixels=settings.GENERATION_SOURCE_IMAGE_MAX_PIXELS,
+            max_side=SOURCE_IMAGE_MAX_SIDE,
         )
     except ValidationError as exc:
         raise ValidationError({"image": exc.messages}) from None
     image = image.convert("RGB")
-    image.thumbnail((2048, 2048))
+    image.thumbnail((SOURCE_IMAGE_MAX_SIDE, SOURCE_IMAGE_MAX_SIDE))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     verdict = media_check(

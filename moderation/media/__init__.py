@@ -6,7 +6,7 @@ returned `MediaVerdict`; which checks run is chosen by `MODERATION_MEDIA_CHECKS`
 
 from .base import CheckUnavailable
 from .faces import FaceEmbedding, face_embeddings
-from .frames import film_frames, image_frames, load_frames, sample_frames
+from .frames import DecodeLimitExceeded, film_frames, image_frames, load_frames, sample_frames
 from .hashing import DEFAULT_MAX_DISTANCE as PDQ_MAX_DISTANCE
 from .hashing import DEFAULT_MIN_QUALITY as PDQ_MIN_QUALITY
 from .hashing import hamming, pack_hex, pdq_hash
@@ -26,6 +26,7 @@ __all__ = [
     "Category",
     "CheckFailure",
     "CheckUnavailable",
+    "DecodeLimitExceeded",
     "Decision",
     "FaceEmbedding",
     "Finding",

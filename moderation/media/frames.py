@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -20,19 +21,34 @@ DEFAULT_MAX_SIDE = 1280
 Source = str | Path | bytes | BinaryIO
 
 
+class DecodeLimitExceeded(ValueError):
+    """A video holds more than its limits allow: longer, more frames, or slower to decode.
+
+    Raised rather than returning a sample of the part decoded: the rest was never checked.
+    """
+
+
 def sample_frames(
     video_path: Source,
     *,
     fps: float = DEFAULT_FPS,
     max_frames: int = DEFAULT_MAX_FRAMES,
     max_side: int | None = DEFAULT_MAX_SIDE,
+    max_seconds: float | None = None,
+    max_decoded: int | None = None,
+    max_wall_seconds: float | None = None,
 ) -> list[Frame]:
     """Return frames of the video at `video_path` sampled at `fps`, `max_frames` at most.
 
     A video too long for `max_frames` at `fps` is sampled more sparsely over its whole
     length, never cut short: an unchecked tail would let anything through.
+
+    The work is bounded by what is actually decoded, never by what the header claims: past
+    `max_seconds` of frame timestamps, `max_decoded` frames or `max_wall_seconds` of decoding,
+    DecodeLimitExceeded is raised.
     """
     sampler = _Sampler(fps=fps, max_frames=max_frames)
+    started = time.monotonic()
     source = io.BytesIO(video_path) if isinstance(video_path, bytes) else video_path
     if isinstance(source, Path):
         source = str(source)
@@ -43,9 +59,15 @@ def sample_frames(
         stream.thread_type = "AUTO"
         rate = float(stream.average_rate or stream.guessed_rate or 25)
         for position, frame in enumerate(container.decode(stream)):
-            time = float(frame.time) if frame.time is not None else position / rate
-            if sampler.due(time):
-                sampler.keep(Frame(index=position, time=round(time, 3), image=_video_image(frame, max_side)), time)
+            at = float(frame.time) if frame.time is not None else position / rate
+            if max_seconds is not None and at > max_seconds:
+                raise DecodeLimitExceeded(f"The video lasts more than {max_seconds:g} seconds.")
+            if max_decoded is not None and position >= max_decoded:
+                raise DecodeLimitExceeded(f"The video holds more than {max_decoded} frames.")
+            if max_wall_seconds is not None and time.monotonic() - started > max_wall_seconds:
+                raise DecodeLimitExceeded(f"The video takes more than {max_wall_seconds:g} s to decode.")
+            if sampler.due(at):
+                sampler.keep(Frame(index=position, time=round(at, 3), image=_video_image(frame, max_side)), at)
     if not sampler.samples:
         raise ValueError("The video has no frames that decode.")
     return sampler.samples
@@ -60,9 +82,9 @@ def film_frames(
         raise ValueError("film_fps must be above 0.")
     sampler = _Sampler(fps=fps, max_frames=max_frames)
     for position, image in enumerate(images):
-        time = position / film_fps
-        if sampler.due(time):
-            sampler.keep(Frame(index=position, time=round(time, 3), image=image), time)
+        at = position / film_fps
+        if sampler.due(at):
+            sampler.keep(Frame(index=position, time=round(at, 3), image=image), at)
     return sampler.samples
 
 
@@ -81,13 +103,13 @@ class _Sampler:
         self.next_time = 0.0
         self.samples: list[Frame] = []
 
-    def due(self, time: float) -> bool:
+    def due(self, at: float) -> bool:
         # A small tolerance keeps rounded timestamps from skipping a due sample.
-        return time + 1e-3 >= self.next_time
+        return at + 1e-3 >= self.next_time
 
-    def keep(self, frame: Frame, time: float) -> None:
+    def keep(self, frame: Frame, at: float) -> None:
         self.samples.append(frame)
-        self.next_time = time + self.interval
+        self.next_time = at + self.interval
         if len(self.samples) > self.max_frames:
             self.samples = self.samples[::2]
             self.interval *= 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, status
@@ -34,7 +33,6 @@ from .serializers import (
     NotificationsReadSerializer,
     ProfileSerializer,
     ProfileUpdateSerializer,
-    SignupResponseSerializer,
     SignupSerializer,
     TokenObtainSerializer,
     TokenSerializer,
@@ -78,18 +76,19 @@ class SignupView(WriteThrottledView):
     @extend_schema(
         operation_id="auth_signup",
         request=SignupSerializer,
-        responses={201: SignupResponseSerializer, **error_responses(400)},
+        responses={201: MeSerializer, **error_responses(400)},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
-        """Open an account and return it with an API token."""
+        """Open an account and return it; then ask `auth/token/` for a token with its password.
+
+        No token here: the answer is the same whether or not the email was already in use
+        (see `user_signup`), and a token is what a known address must not get.
+        """
         data = SignupSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with transaction.atomic():
-            user = user_signup(**data.validated_data)
-            token = Token.objects.create(user=user)
-        context = {"request": request, "token": token.key}
-        return Response(SignupResponseSerializer(user, context=context).data, status=status.HTTP_201_CREATED)
+        user = user_signup(**data.validated_data)
+        return Response(MeSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class TokenView(WriteThrottledView):

@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .auth_backends import LOCKED_MESSAGE, login_locked
+
 if TYPE_CHECKING:
     # The mixin is only ever combined with forms.Form, whose add_error() and fields it uses.
     _FormBase = forms.Form
@@ -98,6 +100,7 @@ class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "invalid_login": _("This handle and password do not match. Check them and try again."),
+        "locked": LOCKED_MESSAGE,
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -110,6 +113,12 @@ class LoginForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return (self.cleaned_data.get("username") or "").strip().lstrip("@")
+
+    def clean(self) -> dict[str, Any]:
+        # Checked before authenticate(), which would refuse too, but as a wrong password.
+        if login_locked(self.request, self.cleaned_data.get("username")):
+            raise ValidationError(self.error_messages["locked"], code="locked")
+        return super().clean()
 
 
 class ProfileForm(ServiceErrorsMixin, forms.Form):

@@ -11,7 +11,7 @@ from .services import user_cache_forget
 
 
 def login_failed_receiver(sender: Any, *, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
-    """Count the failure towards the lock-out of this handle and address."""
+    """Count the failure towards the limits on this address and handle (see auth_backends)."""
     login_failure_record(request, credentials.get("username") or credentials.get("handle"))
 
 

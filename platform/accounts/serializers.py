@@ -11,8 +11,9 @@ from django.db.models.fields.files import FieldFile
 from django.urls import NoReverseMatch, reverse
 from django.utils.encoding import filepath_to_uri
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
+from .auth_backends import LOCKED_MESSAGE, login_lock_remaining
 from .models import Notification, User
 from .selectors import blocked_list, followee_ids
 
@@ -154,15 +155,6 @@ class MeSerializer(ProfileSerializer):
     date_of_birth = serializers.DateField(read_only=True, allow_null=True)
 
 
-class SignupResponseSerializer(MeSerializer):
-    """A new account and the token that authenticates it."""
-
-    token = serializers.SerializerMethodField()
-
-    def get_token(self, user: User) -> str:
-        return self.context["token"]
-
-
 class ProfileUpdateSerializer(serializers.Serializer):
     """The profile fields a person may change; all optional."""
 
@@ -190,9 +182,13 @@ class TokenObtainSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        user = authenticate(
-            request=self.context.get("request"), username=attrs["handle"].lstrip("@"), password=attrs["password"]
-        )
+        request = self.context.get("request")
+        handle = attrs["handle"].lstrip("@")
+        # Checked before authenticate(), which would refuse too, but as a wrong password.
+        wait = login_lock_remaining(request, handle)
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait, detail=str(LOCKED_MESSAGE))
+        user = authenticate(request=request, username=handle, password=attrs["password"])
         if user is None:
             raise serializers.ValidationError(
                 _("Unable to sign in with this handle and password."), code="authorization"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
@@ -14,10 +15,12 @@ from django.utils.translation import gettext as _
 
 from config.files import files_delete_on_commit, stored
 
-from .images import avatar_render, image_clean
+from .images import avatar_image_clean, avatar_render
 from .models import Block, Follow, Notification, User
 from .selectors import blocked_between
 from .validators import validate_birth_date, validate_handle
+
+logger = logging.getLogger(__name__)
 
 
 def user_cache_key(user_id: int) -> str:
@@ -50,7 +53,19 @@ def _relations_changed(*user_ids: int) -> None:
 def user_signup(
     *, handle: str, email: str, password: str, date_of_birth: dt.date, display_name: str = ""
 ) -> User:
-    """Create and return a person's account, or raise ValidationError naming the bad fields."""
+    """Create and return a person's account, or raise ValidationError naming the bad fields.
+
+    An email already in use is not an error, because saying so told anyone which addresses
+    have an account here. Then nothing is created and the account is returned as it would
+    have been, unsaved (`pk` None), after the same checks and the same password hashing, so
+    the answer (and roughly its time) is that of a new account. For that answer to give
+    nothing away, signing up never signs in: a session or token for the new account is what
+    a known address could not get. Callers answer "account created, now log in" to everyone
+    (one more step for honest newcomers, the least surprising of the choices that reveal
+    nothing), and the owner of the address loses nothing. The owner is not told of the
+    attempt: this site has no e-mail backend to tell them with. Handles are public (a
+    profile per handle), so a taken handle is still refused.
+    """
     errors: dict[str, list[str]] = {}
     handle = (handle or "").strip().lstrip("@")
     try:
@@ -64,11 +79,9 @@ def user_signup(
         validate_birth_date(date_of_birth)
     except ValidationError as exc:
         errors["date_of_birth"] = exc.messages
-    email = User.objects.normalize_email(email or "")
-    if email and User.objects.filter(email__iexact=email).exists():
-        errors["email"] = [_("An account with this email already exists.")]
     if errors:
         raise ValidationError(errors)
+    email = User.objects.normalize_email(email or "")
     user = User(handle=handle, email=email, display_name=display_name.strip(), date_of_birth=date_of_birth)
     from django.contrib.auth.password_validation import validate_password
 
@@ -77,6 +90,9 @@ def user_signup(
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from None
     user.set_password(password)
+    if email and User.objects.filter(email__iexact=email).exists():
+        logger.info("Sign-up with an email already in use; nothing created.")
+        return user
     try:
         with transaction.atomic():
             user.save()
@@ -104,7 +120,7 @@ def profile_update(
         fields.append("bio")
     if avatar is not None:
         try:
-            rendered = avatar_render(image_clean(avatar))
+            rendered = avatar_render(avatar_image_clean(avatar))
         except ValidationError as exc:
             raise ValidationError({"avatar": exc.messages}) from None
         old = stored(user.avatar)

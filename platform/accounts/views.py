@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.messages.views import SuccessMessageMixin
@@ -14,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -46,7 +44,11 @@ def _next_url(request: HttpRequest, default: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
-    """Open an account, then log the person in."""
+    """Open an account, then send the person to log in with it.
+
+    Not logged in straight away: the answer must be the same whether or not the email was
+    already in use (see `user_signup`).
+    """
     if request.user.is_authenticated:
         return redirect("feed:for_you")
     form = SignupForm(request.POST or None)
@@ -56,9 +58,13 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-            messages.success(request, _("Welcome to Reel, @%(handle)s!") % {"handle": user.handle})
-            return redirect(_next_url(request, reverse("feed:for_you")))
+            messages.success(
+                request, _("Your account is ready, @%(handle)s. Log in to start.") % {"handle": user.handle}
+            )
+            query = {"handle": user.handle}
+            if next_url := _next_url(request, ""):
+                query["next"] = next_url
+            return redirect(f"{reverse('accounts:login')}?{urlencode(query)}")
     return render(request, "accounts/signup.html", {"form": form, "next": _next_url(request, "")})
 
 
@@ -66,6 +72,10 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_initial(self) -> dict[str, Any]:
+        """Fill in the handle that sign-up passes along."""
+        return {**super().get_initial(), "username": self.request.GET.get("handle", "")}
 
 
 class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -94,7 +95,22 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
         error["code"] = "throttled"
     response.data = {"error": error}
+    _render_as_json(context.get("request"))
     return response
+
+
+# Renderers that can show an error as the API's JSON: JSON itself, and the browsable API,
+# which shows that JSON in its page.
+ERROR_FORMATS = {"json", "api"}
+
+
+def _render_as_json(request: Any) -> None:
+    """Have an error answered as JSON even by a view that renders something else (the schema
+    in YAML, the docs page in HTML): a client of the API always gets an error it can parse."""
+    renderer = getattr(request, "accepted_renderer", None)
+    if request is not None and getattr(renderer, "format", None) not in ERROR_FORMATS:
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
 
 
 def _messages(value: Any) -> list[str]:

@@ -20,6 +20,7 @@ from rest_framework import throttling
 from rest_framework.permissions import SAFE_METHODS
 
 from config.cache import RedisCache
+from config.network import client_address
 
 Window = tuple[str, int]
 
@@ -102,6 +103,10 @@ class WindowThrottleMixin(_ThrottleBase):
         window = int(now // self.duration)
         self._retry_after = (window + 1) * self.duration - now
         return f"{self.key}:{window}", self.duration + 1
+
+    def get_ident(self, request) -> str:
+        """Return the client's address: DRF's own believes any X-Forwarded-For it is sent."""
+        return client_address(request)
 
     def allowed(self, count: int) -> bool:
         """Return whether a window that has counted `count` requests lets this one through."""

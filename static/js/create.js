@@ -171,6 +171,8 @@
     let socket = null;
     let pollTimer = 0;
     let pollDelay = 1500;
+    // The server's percent, drawn here: the Content-Security-Policy blocks style="" in markup.
+    if (bar && meter) bar.style.width = `${Number(meter.getAttribute("aria-valuenow")) || 0}%`;
 
     function render(job) {
       if (done || !job || !job.state) return;

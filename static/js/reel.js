@@ -970,6 +970,11 @@
 
   /* ---------- Page start ---------- */
 
+  // A slide's poster comes as a data attribute and is set through the CSSOM: the
+  // Content-Security-Policy blocks style="" attributes in the markup.
+  for (const slide of doc.querySelectorAll("[data-poster]")) {
+    slide.style.setProperty("--poster", `url(${JSON.stringify(slide.dataset.poster)})`);
+  }
   for (const avatar of doc.querySelectorAll("[data-avatar-seed]")) {
     avatar.style.setProperty("--hue", hueFor(avatar.dataset.avatarSeed));
   }

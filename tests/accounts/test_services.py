@@ -77,6 +77,33 @@ def test_future_birth_dates_and_weak_passwords_are_refused():
     assert not User.objects.exists()
 
 
+def test_signup_with_a_known_email_creates_nothing_and_returns_the_account_as_it_would_be():
+    owner = UserFactory(email="taken@example.org", handle="owner")
+    user = user_signup(
+        handle="Probe_1", email="TAKEN@example.org", password="sturdy-Pass-91", date_of_birth=ADULT,
+        display_name=" Probe ",
+    )
+    assert user.pk is None
+    assert (user.handle, user.email, user.display_name, user.date_of_birth) == (
+        "Probe_1", "TAKEN@example.org", "Probe", ADULT,
+    )
+    assert list(User.objects.all()) == [owner]
+    owner.refresh_from_db()
+    assert owner.handle == "owner"
+    assert not owner.check_password("sturdy-Pass-91")
+
+
+def test_signup_with_a_known_email_still_checks_every_other_field():
+    UserFactory(email="taken@example.org", handle="owner")
+    with pytest.raises(ValidationError) as err:
+        user_signup(handle="owner", email="taken@example.org", password="123", date_of_birth=ADULT)
+    assert set(err.value.message_dict) == {"handle"}
+    with pytest.raises(ValidationError) as err:
+        user_signup(handle="probe", email="taken@example.org", password="123", date_of_birth=ADULT)
+    assert set(err.value.message_dict) == {"password"}
+    assert User.objects.count() == 1
+
+
 def test_avatar_is_cropped_square_resized_and_reencoded(user):
     profile_update(user=user, avatar=_image_upload(size=(1600, 900)))
     user.refresh_from_db()

@@ -14,7 +14,14 @@ from generation.models import GenerationJob
 from moderation.models import AuditEntry, Case
 from tests.factories import UserFactory
 
-from .conftest import cameo_verified, clip_bytes, clip_upload, photo_upload, stranger_face
+from .conftest import (
+    astronaut_face,
+    cameo_verified,
+    clip_bytes,
+    clip_upload,
+    photo_upload,
+    stranger_face,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -328,3 +335,65 @@ def test_bad_rules_are_refused_and_nothing_changes(alice, moderator, body, field
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
     assert _snapshot() == before
+
+
+def _with_box(mp4: bytes, kind: bytes, payload: bytes) -> bytes:
+    """Return `mp4` with one more top-level box: still a valid file."""
+    return mp4 + (8 + len(payload)).to_bytes(4, "big") + kind + payload
+
+
+def _clip_with_metadata() -> bytes:
+    import io
+
+    import av
+
+    source = av.open(io.BytesIO(clip_bytes([astronaut_face()])), "r")
+    output = io.BytesIO()
+    with av.open(output, "w", format="mp4") as target:
+        target.metadata["location"] = "+48.8584+002.2945/"
+        streams = {s.index: target.add_stream_from_template(s) for s in source.streams if s.type == "video"}
+        for packet in source.demux(*(source.streams[i] for i in streams)):
+            if packet.dts is not None:
+                packet.stream = streams[packet.stream.index]
+                target.mux(packet)
+    return output.getvalue()
+
+
+def test_a_clip_named_html_with_a_script_inside_is_kept_and_served_as_a_video(alice, moderator):
+    client = _client(alice)
+    assert client.post("/api/v1/cameo/", {"photos": [photo_upload()]}, format="multipart").status_code == 201
+    script = b"<script>document.title='owned'</script>"
+    hostile = _with_box(_clip_with_metadata(), b"free", script)
+    response = client.post("/api/v1/cameo/verification/", {"clip": clip_upload(hostile, name="clip.html")},
+                           format="multipart")
+    assert response.status_code == 200, response.json()
+    cameo = Cameo.objects.get()
+    assert cameo.clip.name.endswith(".mp4")
+    with cameo.clip.open("rb") as handle:
+        kept = handle.read()
+    # Only the streams were kept: neither the script nor the place it was filmed.
+    assert script not in kept and b"48.8584" not in kept
+
+    watcher = Client()
+    watcher.force_login(moderator)
+    served = watcher.get(reverse("cameo:clip", args=[cameo.pk]))
+    assert served.status_code == 200
+    assert served["Content-Type"] == "video/mp4"
+    assert served["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in served["Content-Security-Policy"] and "default-src 'none'" in served["Content-Security-Policy"]
+    assert served["Content-Disposition"].startswith("inline") and ".mp4" in served["Content-Disposition"]
+
+
+def test_a_clip_whose_header_understates_its_length_is_refused_by_what_is_decoded(alice, settings):
+    settings.CAMEO_CLIP_MAX_SECONDS = 1.0  # the test clip lasts 2 s (16 frames at 8 fps)
+    client = _client(alice)
+    assert client.post("/api/v1/cameo/", {"photos": [photo_upload()]}, format="multipart").status_code == 201
+    mp4 = bytearray(clip_bytes([astronaut_face()]))
+    # Make the headers lie (movie, track and media durations, all version 0 boxes): they say
+    # a tenth of the real length, while the frames still run for 2 s.
+    for box, offset in ((b"mvhd", 20), (b"tkhd", 24), (b"mdhd", 20)):
+        at = mp4.find(box) + offset
+        mp4[at:at + 4] = (int.from_bytes(mp4[at:at + 4], "big") // 10).to_bytes(4, "big")
+    response = client.post("/api/v1/cameo/verification/", {"clip": clip_upload(bytes(mp4))}, format="multipart")
+    assert response.status_code == 400
+    assert "too long" in response.json()["error"]["fields"]["clip"][0]

@@ -57,3 +57,8 @@ def test_private_folders_and_path_escapes_are_not_served(client, settings, video
 
 def test_writes_are_refused(client, video_file):
     assert client.post("/media/videos/sample.mp4").status_code == 405
+
+
+def test_a_path_with_a_null_byte_is_a_404_not_a_server_error(client, video_file):
+    assert client.get("/media/videos/%00").status_code == 404
+    assert client.get("/media/videos/x%00.mp4").status_code == 404

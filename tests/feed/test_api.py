@@ -154,7 +154,7 @@ def test_a_bad_limit_falls_back_to_the_default_page_size(api_client):
 
 
 def test_following_feed_needs_a_login(api_client):
-    _assert_error(api_client.get("/api/v1/feed/following/"), 403, "not_authenticated")
+    _assert_error(api_client.get("/api/v1/feed/following/"), 401, "not_authenticated")
 
 
 def test_feeds_take_an_api_token_and_refuse_a_bad_one(user, api_client):
@@ -166,7 +166,7 @@ def test_feeds_take_an_api_token_and_refuse_a_bad_one(user, api_client):
     for path in ("/api/v1/feed/following/", "/api/v1/feed/for-you/"):
         assert [(p["id"], p["liked"]) for p in api_client.get(path).json()["results"]] == [(post.pk, True)]
     api_client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
-    _assert_error(api_client.get("/api/v1/feed/for-you/"), 403, "authentication_failed")
+    _assert_error(api_client.get("/api/v1/feed/for-you/"), 401, "authentication_failed")
 
 
 def test_following_feed_shows_followed_people_newest_first(user, auth_client):
@@ -332,7 +332,7 @@ def test_the_author_edits_the_caption(user, auth_client):
 def test_only_the_author_edits_a_post(auth_client, api_client):
     post = PostFactory(caption="Original")
     _assert_error(auth_client.patch(f"/api/v1/posts/{post.pk}/", {"caption": "Mine now"}, format="json"), 403)
-    _assert_error(api_client.patch(f"/api/v1/posts/{post.pk}/", {"caption": "Mine now"}, format="json"), 403)
+    _assert_error(api_client.patch(f"/api/v1/posts/{post.pk}/", {"caption": "Mine now"}, format="json"), 401)
     post.refresh_from_db()
     assert post.caption == "Original"
 
@@ -356,7 +356,7 @@ def test_the_author_deletes_a_post(user, auth_client):
 def test_only_the_author_deletes_a_post(auth_client, api_client):
     post = PostFactory()
     _assert_error(auth_client.delete(f"/api/v1/posts/{post.pk}/"), 403)
-    _assert_error(api_client.delete(f"/api/v1/posts/{post.pk}/"), 403)
+    _assert_error(api_client.delete(f"/api/v1/posts/{post.pk}/"), 401)
     assert Post.objects.filter(pk=post.pk).exists()
 
 
@@ -390,7 +390,7 @@ def test_liking_an_unpublished_post_is_a_404_and_changes_nothing(user, auth_clie
 
 def test_liking_needs_a_login(api_client):
     post = PostFactory()
-    _assert_error(api_client.post(f"/api/v1/posts/{post.pk}/like/"), 403, "not_authenticated")
+    _assert_error(api_client.post(f"/api/v1/posts/{post.pk}/like/"), 401, "not_authenticated")
     assert not Like.objects.exists()
 
 
@@ -442,7 +442,7 @@ def test_a_comment_without_a_body_is_refused_by_field(auth_client):
 def test_commenting_needs_a_login(api_client):
     post = PostFactory()
     response = api_client.post(f"/api/v1/posts/{post.pk}/comments/", {"body": "Hi"}, format="json")
-    _assert_error(response, 403, "not_authenticated")
+    _assert_error(response, 401, "not_authenticated")
     assert not Comment.objects.exists()
 
 
@@ -517,7 +517,7 @@ def test_others_cannot_delete_a_comment(auth_client, api_client):
     post = PostFactory()
     comment = comment_create(author=UserFactory(), post_id=post.pk, body="Mine")
     _assert_error(auth_client.delete(f"/api/v1/comments/{comment.pk}/"), 403, "permission_denied")
-    _assert_error(api_client.delete(f"/api/v1/comments/{comment.pk}/"), 403, "not_authenticated")
+    _assert_error(api_client.delete(f"/api/v1/comments/{comment.pk}/"), 401, "not_authenticated")
     _assert_error(auth_client.delete("/api/v1/comments/999999/"), 404)
     assert Comment.objects.filter(pk=comment.pk).exists()
 

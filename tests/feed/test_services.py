@@ -222,3 +222,37 @@ def test_a_bank_entry_that_matches_nothing_changes_nothing(db, django_capture_on
     post.refresh_from_db()
     assert post.state == Post.State.PUBLISHED
     assert not Case.objects.exists()
+
+
+def test_a_post_taken_down_is_no_longer_at_its_public_address_and_comes_back_when_restored(
+    client, django_capture_on_commit_callbacks
+):
+    from feed.services import post_publish
+
+    post = PostFactory()
+    public_video, public_poster = post.video.name, post.poster.name
+    assert client.get(post.video.url).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        post_unpublish(post=post, state=Post.State.REMOVED)
+    post.refresh_from_db()
+    assert post.video.name == f"withheld/{public_video}" and post.poster.name == f"withheld/{public_poster}"
+    assert client.get(f"/media/{public_video}").status_code == 404
+    assert client.get(f"/media/{public_poster}").status_code == 404
+    assert client.get(f"/media/{post.video.name}").status_code == 404  # withheld/ is never served
+    with django_capture_on_commit_callbacks(execute=True):
+        post_publish(post=post)
+    post.refresh_from_db()
+    assert post.video.name == public_video
+    response = client.get(post.video.url)
+    assert response.status_code == 200 and response["Cache-Control"] == "public, max-age=60"
+
+
+def test_a_post_held_at_creation_never_reaches_the_public_folders(user):
+    from django.core.files.base import ContentFile
+
+    from feed.services import post_create
+
+    video, poster = tiny_clip()
+    post = post_create(author=user, video=ContentFile(video), poster=ContentFile(poster), duration=1.0,
+                       width=64, height=112, publish=False)
+    assert post.video.name.startswith("withheld/videos/") and post.poster.name.startswith("withheld/posters/")

@@ -295,3 +295,27 @@ def test_profile_page_queries_do_not_grow_with_posts(client):
     for _ in range(8):
         PostFactory(author=author)
     assert _queries(client, author.get_absolute_url()) == few
+
+
+def test_a_withheld_post_plays_for_its_author_and_moderators_only(client, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Permission
+
+    from feed.services import post_unpublish
+
+    post = PostFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        post_unpublish(post=post, state=Post.State.PENDING_REVIEW)
+    post.refresh_from_db()
+    checked = reverse("feed:post-media", args=[post.pk, "video"])
+    assert post.video_src == checked and post.poster_src == reverse("feed:post-media", args=[post.pk, "poster"])
+    assert client.get(checked).status_code == 404  # anonymous
+    client.force_login(UserFactory())
+    assert client.get(checked).status_code == 404  # someone else
+    client.force_login(post.author)
+    mine = client.get(checked)
+    assert mine.status_code == 200 and mine["Cache-Control"] == "private, no-store"
+    moderator = UserFactory()
+    moderator.user_permissions.add(Permission.objects.get(codename="review_case"))
+    client.force_login(moderator)
+    assert client.get(checked).status_code == 200
+    assert client.get(reverse("feed:post-media", args=[post.pk, "script"])).status_code == 404

@@ -167,3 +167,26 @@ def test_a_body_that_is_not_an_object_is_refused_not_a_server_error(user, sent_j
     response = _client(user).post("/api/v1/generations/", ["a fox"], format="json")
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
     assert not sent_jobs
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"duration": 2}',  # no prompt at all
+        '{"prompt": "x", "negative_prompt": {"not": "a string"}}',
+        '["a fox"]', '"a fox"', "null", "true",  # bodies that are not an object
+        '{"prompt": "x", "seed": 1e400}',
+        '{"prompt": "x", "seed": -1}',
+        '{"prompt": "x", "mode": "storyboard", "shots": 5}',
+        '{"prompt": "x", "mode": "storyboard", "shots": {"prompt": "a", "duration": 2}}',
+        '{"prompt": "x", "mode": "storyboard", "shots": [{"prompt": "a", "duration": 1e400}, {"prompt": "b"}]}',
+        '{"prompt": "x", "mode": "remix", "source_post": 1e400}',
+        '{"prompt": "x", "mode": "extend", "source_job": "abc"}',
+        '{"prompt": "x", "duration": NaN}',
+    ],
+)
+def test_hostile_bodies_are_400s_in_the_error_shape(user, sent_jobs, raw):
+    response = _client(user).post("/api/v1/generations/", raw, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] in ("invalid", "parse_error")
+    assert not GenerationJob.objects.exists() and not sent_jobs

@@ -30,6 +30,9 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "insecure-development-key-chang
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+# The reverse proxies (IPs or CIDR networks) whose X-Forwarded-For is believed when rate
+# limits look for the client's address (config.network.client_address); empty: nobody's.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 
 INSTALLED_APPS = [
     "daphne",
@@ -52,7 +55,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.bodies.body_limit_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -60,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.middleware.WriteThrottleMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -78,6 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.csp.csp",
             ],
         },
     },
@@ -133,8 +140,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = ["accounts.auth_backends.HandleBackend"]
-LOGIN_FAILURES_PER_HANDLE = int(os.environ.get("LOGIN_FAILURES_PER_HANDLE", 10))
+# Failed log-ins allowed per window of LOGIN_LOCK_SECONDS (see accounts/auth_backends.py):
+# from one address on one handle, from one address on any handles, and on one handle from
+# everywhere; past the last, only the addresses that already failed on it are stopped.
+LOGIN_FAILURES_PER_IP_AND_HANDLE = int(os.environ.get("LOGIN_FAILURES_PER_IP_AND_HANDLE", 10))
 LOGIN_FAILURES_PER_IP = int(os.environ.get("LOGIN_FAILURES_PER_IP", 50))
+LOGIN_FAILURES_PER_HANDLE = int(os.environ.get("LOGIN_FAILURES_PER_HANDLE", 100))
 LOGIN_LOCK_SECONDS = int(os.environ.get("LOGIN_LOCK_SECONDS", 15 * 60))
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "feed:for_you"
@@ -176,7 +187,15 @@ else:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 
+# --- Content-Security-Policy (config.csp): origins a deployment adds to what the site derives
+# itself (its own origin, its websockets, the S3 or MEDIA_URL origin of media).
+CSP_EXTRA_MEDIA_ORIGINS = env_list("CSP_EXTRA_MEDIA_ORIGINS")
+CSP_EXTRA_CONNECT_ORIGINS = env_list("CSP_EXTRA_CONNECT_ORIGINS")
+
 # Uploads: refuse anything bigger before it reaches a view.
+# The largest request body any server of the site reads (a cameo's five photos, a clip):
+# larger ones are refused with 413 before they are read (config.bodies).
+REQUEST_BODY_MAX_BYTES = int(os.environ.get("REQUEST_BODY_MAX_BYTES", 64 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 AVATAR_MAX_BYTES = int(os.environ.get("AVATAR_MAX_BYTES", 5 * 1024 * 1024))
@@ -185,9 +204,13 @@ AVATAR_SIZE = 512
 
 # --- REST API
 REST_FRAMEWORK = {
+    # Token first: DRF answers an unauthenticated request 401 with a WWW-Authenticate header
+    # only when the first class names a scheme (session authentication has none, so it was
+    # 403). A request without a token header still falls through to the session, whose CSRF
+    # check is unchanged.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -292,9 +315,13 @@ CAMEO_MINIMUM_AGE = 18
 CAMEO_MAX_PHOTOS = 5
 CAMEO_PHOTO_MAX_BYTES = 10 * 1024 * 1024
 CAMEO_PHOTO_MAX_PIXELS = 40_000_000
+# The long side of a likeness photo as decoded and kept: enough for the face detector.
+CAMEO_PHOTO_MAX_SIDE = 2048
 CAMEO_CLIP_MAX_BYTES = 30 * 1024 * 1024
 CAMEO_CLIP_MAX_SECONDS = 20.0
 CAMEO_CLIP_MAX_PIXELS = 2560 * 1440
+# Decoding a clip to check it stops after this many seconds of work: a refusal, not a wait.
+CAMEO_CLIP_DECODE_SECONDS = float(os.environ.get("CAMEO_CLIP_DECODE_SECONDS", "20"))
 # How long a verification challenge stays valid.
 CAMEO_CHALLENGE_MINUTES = 15
 # Two faces are the same person when their dlib descriptors are closer than this.

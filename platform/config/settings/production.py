@@ -10,5 +10,10 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = True
-SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30
+# HSTS for a year, subdomains included, and eligible for the browsers' preload list: a first
+# visit over plain HTTP (or to a forgotten subdomain) cannot be downgraded. `check --deploy`
+# reports no issue with these settings (tests/config/test_deploy.py).
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from moderation.media import image_frames, load_frames, sample_frames
+from moderation.media import (
+    DecodeLimitExceeded,
+    film_frames,
+    image_frames,
+    load_frames,
+    sample_frames,
+)
 
 from .pictures import encode_clip, png_bytes, resized, scene_frames
 
@@ -86,3 +92,21 @@ def test_load_frames_tells_images_from_videos(tmp_path, astronaut):
     assert len(load_frames(png_bytes(astronaut))) == 1
     with pytest.raises(Exception):  # noqa: B017 - PyAV's error family is its own
         load_frames(b"neither an image nor a video")
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [{"max_seconds": 1.5}, {"max_decoded": 10}, {"max_wall_seconds": 0.0}],
+)
+def test_decoding_stops_at_its_limits_whatever_the_header_says(tmp_path, limits):
+    clip = encode_clip(scene_frames(36, width=32, height=32), tmp_path / "clip.mp4", fps=12)  # 3 s
+    assert len(sample_frames(clip, fps=1, max_seconds=3.5, max_decoded=40, max_wall_seconds=60)) == 3
+    with pytest.raises(DecodeLimitExceeded):
+        sample_frames(clip, fps=1, **limits)
+
+
+def test_a_decoded_film_is_sampled_like_a_file_over_its_whole_length():
+    film = [np.full((8, 8, 3), index, np.uint8) for index in range(96)]  # 8 s at 12 fps
+    frames = film_frames(film, film_fps=12, fps=2, max_frames=5)
+    assert len(frames) <= 5 and frames[0].time == 0.0 and frames[-1].time >= 6.0
+    assert [f.index for f in film_frames(film[:36], film_fps=12, fps=1)] == [0, 12, 24]
