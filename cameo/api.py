@@ -139,14 +139,20 @@ class VerificationView(WriteThrottledView):
     @extend_schema(
         operation_id="cameo_verification",
         request={"multipart/form-data": VerificationSerializer},
-        responses={200: CameoSerializer, **error_responses(400, 401, 403, 404, 429)},
+        responses={202: CameoSerializer, 200: CameoSerializer, **error_responses(400, 401, 403, 404, 429)},
         tags=["cameo"],
     )
     def post(self, request: Request) -> Response:
-        """Send the clip of the challenge. When it shows one face that matches the photos, the
-        cameo waits for a moderator (`in_review`); otherwise nothing is kept."""
+        """Send the clip of the challenge. A clip that is not a video of the right size,
+        container, pixels and length is refused at once (400) and nothing is kept. Otherwise
+        the answer is 202 and the cameo is `checking`: the worker looks at its faces. When
+        they are one person, the one of the photos, the cameo waits for a moderator
+        (`in_review`); when not, the clip is deleted, the cameo is `pending` again and
+        `clip_refused` says why (the owner is notified too)."""
         cameo = verification_submit(cameo=_own_cameo(request), user=signed_in(request), clip=request.FILES.get("clip"))
-        return Response(CameoSerializer(cameo).data)
+        accepted = cameo.state == Cameo.State.CHECKING
+        return Response(CameoSerializer(cameo).data,
+                        status=status.HTTP_202_ACCEPTED if accepted else status.HTTP_200_OK)
 
 
 class GrantsView(WriteThrottledView):

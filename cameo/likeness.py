@@ -123,30 +123,18 @@ def photos_same_person(photos: Sequence[CleanPhoto]) -> bool:
 # --- The verification clip
 
 
-@dataclass(frozen=True)
-class CleanClip:
-    """A verification clip as it is kept: re-muxed by the server, and the frames to check."""
+def clip_store(upload: Any, *, field: str = "clip") -> ContentFile:
+    """Return a verification clip re-muxed into a file of the server's making, or raise
+    ValidationError on `field` saying what is wrong. Quick: nothing is decoded.
 
-    file: ContentFile
-    frames: list[Frame]
-
-
-def clip_clean(upload: Any, *, field: str = "clip") -> CleanClip:
-    """Return a verification clip re-muxed into a file of the server's making, with frames
-    sampled from it; or raise ValidationError on `field` saying what is wrong.
-
-    Checked: size, container (MP4, MOV, WebM), pixels, and length, the length by what is
-    actually decoded (a header can lie), with the decoding itself bounded in frames and
-    time. Kept: only the video and audio streams, copied into a fresh MP4 or WebM named by
+    Checked here: size, container (MP4, MOV, WebM), pixels and the length its header
+    claims. Kept: only the video and audio streams, copied into a fresh MP4 or WebM named by
     the server, so no metadata (a location, a device) and nothing hidden beside the streams
-    survives, and the file's type never depends on what the uploader called it.
+    survives, and the file's type never depends on what the uploader called it. What the
+    frames show, and the length they really have, is checked on the worker (`clip_frames`).
     """
     data = _clip_bytes(upload, field=field)
     bad = ValidationError({field: [_("Upload a video clip (MP4, MOV or WebM).")]}, code="bad_type")
-    too_long = ValidationError(
-        {field: [_("The clip is too long (at most %(n)d seconds).") % {"n": settings.CAMEO_CLIP_MAX_SECONDS}]},
-        code="too_long",
-    )
     try:
         with av.open(io.BytesIO(data), "r") as container:
             if container.format.name not in CLIP_FORMATS or not container.streams.video:
@@ -168,21 +156,37 @@ def clip_clean(upload: Any, *, field: str = "clip") -> CleanClip:
         raise ValidationError({field: [_("The clip has too many pixels (%(w)d×%(h)d).") % {"w": width, "h": height}]},
                               code="too_many_pixels")
     if duration > settings.CAMEO_CLIP_MAX_SECONDS:
-        raise too_long
+        raise _too_long(field)
+    try:
+        return _clip_remux(data, family)
+    except (av.FFmpegError, ValueError):
+        raise bad from None
+
+
+def clip_frames(data: bytes, *, field: str = "clip") -> list[Frame]:
+    """Return frames sampled from a stored clip, or raise ValidationError on `field`.
+
+    The length is checked by what is actually decoded (a header can lie), and the decoding
+    itself is bounded in frames and in time: a clip that holds hours behind a header that
+    says seconds is refused after a bounded amount of work.
+    """
     seconds = float(settings.CAMEO_CLIP_MAX_SECONDS)
     try:
-        frames = sample_frames(
+        return sample_frames(
             data, fps=2.0, max_frames=24, max_side=640, max_seconds=seconds + CLIP_LENGTH_TOLERANCE,
             max_decoded=int(seconds * CLIP_MAX_FPS), max_wall_seconds=float(settings.CAMEO_CLIP_DECODE_SECONDS),
         )
     except DecodeLimitExceeded:
-        raise too_long from None
+        raise _too_long(field) from None
     except (av.FFmpegError, ValueError):
-        raise bad from None
-    try:
-        return CleanClip(file=_clip_remux(data, family), frames=frames)
-    except (av.FFmpegError, ValueError):
-        raise bad from None
+        raise ValidationError({field: [_("Upload a video clip (MP4, MOV or WebM).")]}, code="bad_type") from None
+
+
+def _too_long(field: str) -> ValidationError:
+    return ValidationError(
+        {field: [_("The clip is too long (at most %(n)d seconds).") % {"n": settings.CAMEO_CLIP_MAX_SECONDS}]},
+        code="too_long",
+    )
 
 
 def _clip_bytes(upload: Any, *, field: str) -> bytes:

@@ -27,6 +27,7 @@ class Cameo(models.Model):
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting for the verification clip")
+        CHECKING = "checking", _("Checking your clip")
         IN_REVIEW = "in_review", _("Waiting for a moderator")
         VERIFIED = "verified", _("Verified")
         REJECTED = "rejected", _("Not verified")

@@ -49,7 +49,13 @@ class CameoSerializer(serializers.Serializer):
     """One's own cameo as its owner sees it: its state, rules, photos and approvals."""
 
     handle = serializers.CharField()
-    state = serializers.CharField(help_text="pending (clip due), in_review, verified or rejected (record again).")
+    state = serializers.CharField(
+        help_text="pending (clip due), checking (the clip is being checked), in_review, verified or rejected "
+                  "(record again)."
+    )
+    clip_refused = serializers.SerializerMethodField(
+        help_text="Why the last clip was refused by the automatic checks, while a new one is due."
+    )
     audience = serializers.CharField(help_text="only_me, approved, mutuals or everyone.")
     limits = serializers.CharField()
     approve_each_use = serializers.BooleanField()
@@ -63,6 +69,10 @@ class CameoSerializer(serializers.Serializer):
 
     def get_photo_urls(self, cameo: Cameo) -> list[str]:
         return [reverse("cameo:photo", args=[photo.pk]) for photo in cameo.photos.all()]
+
+    def get_clip_refused(self, cameo: Cameo) -> str | None:
+        refused = (cameo.clip_checks or {}).get("refused") if cameo.state == Cameo.State.PENDING else None
+        return str(refused) if refused else None
 
     def get_clip_url(self, cameo: Cameo) -> str | None:
         return cameo.review_video_url or None

@@ -33,8 +33,9 @@ from moderation.services import audit_record, case_open
 
 from .consent import consent_refusal
 from .likeness import (
-    clip_clean,
     clip_faces_check,
+    clip_frames,
+    clip_store,
     likeness_refuse,
     photo_clean,
     photos_same_person,
@@ -137,40 +138,93 @@ def challenge_expires_at(cameo: Cameo) -> dt.datetime | None:
     return cameo.challenge_issued_at + dt.timedelta(minutes=settings.CAMEO_CHALLENGE_MINUTES)
 
 
-def verification_submit(*, cameo: Cameo, user: User, clip) -> Cameo:
-    """Check the owner's challenge clip, keep it, and send the cameo to a moderator.
+def verification_submit(*, cameo: Cameo, user: User, clip: Any) -> Cameo:
+    """Keep the owner's challenge clip and have the worker check it (`verification_check`).
 
-    The clip must show exactly one face, the same person as the photos, in most sampled frames;
-    nothing is kept when it does not.
+    Quick checks answer at once (the challenge still valid, the file a clip of the right
+    size, container and pixels) and keep nothing when they fail. Decoding the clip and
+    looking at its faces is the heavy part: it runs off the request, on the worker, with a
+    time limit, and the cameo waits in `checking` until it is done.
     """
     _owner_check(cameo, user)
-    if cameo.state in (Cameo.State.VERIFIED, Cameo.State.IN_REVIEW):
+    if cameo.state in (Cameo.State.VERIFIED, Cameo.State.IN_REVIEW, Cameo.State.CHECKING):
         raise ValidationError({"clip": [_("This cameo is already verified or waiting for a moderator.")]},
                               code="state")
     expires = challenge_expires_at(cameo)
     if expires is None or expires < timezone.now():
         raise ValidationError({"clip": [_("The challenge has expired: ask for a new one, then record it.")]},
                               code="expired")
-    clean = clip_clean(clip)
-    frames = clean.frames
-    verdict = media_check(
-        frames=frames, context=MediaContext(source="likeness", subject=f"cameo.cameo:{cameo.pk}", user_id=user.pk)
-    )
-    likeness_refuse(verdict, what=_("This clip"), field="clip")
-    checks = {
-        **clip_faces_check(frames, reference=cameo.reference_vector),
-        "challenge": challenge_text(cameo), "digits": cameo.challenge_digits, "move": cameo.challenge_move,
-    }
+    kept = clip_store(clip)
     with transaction.atomic():
         old = stored(cameo.clip)
-        cameo.clip.save(clean.file.name or "clip.mp4", clean.file, save=False)
-        cameo.clip_checks = checks
-        cameo.state = Cameo.State.IN_REVIEW
+        cameo.clip.save(kept.name or "clip.mp4", kept, save=False)
+        cameo.clip_checks = {
+            "challenge": challenge_text(cameo), "digits": cameo.challenge_digits, "move": cameo.challenge_move,
+        }
+        cameo.state = Cameo.State.CHECKING
         cameo.save()
-        case_open(kind=CaseKind.CAMEO_VERIFICATION, subject=cameo, owner=user,
-                  evidence={"cameo": checks, "media": verdict.as_dict()}, categories=[])
         files_delete_on_commit(old)
+        cameo_id = cameo.pk
+        if not settings.CAMEO_CLIP_CHECK_INLINE:
+            transaction.on_commit(lambda: _verification_check_send(cameo_id), robust=True)
+    if settings.CAMEO_CLIP_CHECK_INLINE:
+        return verification_check(cameo_id=cameo_id) or cameo
     return cameo
+
+
+def _verification_check_send(cameo_id: int) -> None:
+    from .tasks import verification_check_task
+
+    verification_check_task.delay(cameo_id)
+
+
+def verification_check(*, cameo_id: int) -> Cameo | None:
+    """Check a clip that waits in `checking`: one face in most frames, the person of the
+    photos, nothing the policy refuses. Passed, the cameo goes to a moderator with a case;
+    refused, the clip is deleted and the owner told why, to record it again."""
+    cameo = Cameo.objects.filter(pk=cameo_id).select_related("owner").first()
+    if cameo is None or cameo.state != Cameo.State.CHECKING or not cameo.clip:
+        return cameo
+    with cameo.clip.open("rb") as handle:
+        data = handle.read()
+    try:
+        frames = clip_frames(data)
+        verdict = media_check(
+            frames=frames,
+            context=MediaContext(source="likeness", subject=f"cameo.cameo:{cameo.pk}", user_id=cameo.owner_id),
+        )
+        likeness_refuse(verdict, what=_("This clip"), field="clip")
+        measured = clip_faces_check(frames, reference=cameo.reference_vector)
+    except ValidationError as refusal:
+        return _verification_refuse(cameo, refusal)
+    with transaction.atomic():
+        locked = Cameo.objects.select_for_update().get(pk=cameo.pk)
+        if locked.state != Cameo.State.CHECKING:
+            return locked
+        locked.clip_checks = {**(locked.clip_checks or {}), **measured}
+        locked.state = Cameo.State.IN_REVIEW
+        locked.save(update_fields=["clip_checks", "state", "updated_at"])
+        case_open(kind=CaseKind.CAMEO_VERIFICATION, subject=locked, owner=locked.owner,
+                  evidence={"cameo": locked.clip_checks, "media": verdict.as_dict()}, categories=[])
+    return locked
+
+
+def _verification_refuse(cameo: Cameo, refusal: ValidationError) -> Cameo:
+    """The clip did not pass: delete it, say why on the cameo's page, and tell its owner."""
+    message = " ".join(refusal.messages)
+    codes = [error.code for errors in getattr(refusal, "error_dict", {}).values() for error in errors]
+    code = getattr(refusal, "code", None) or next((c for c in codes if c), None) or "refused"
+    with transaction.atomic():
+        locked = Cameo.objects.select_for_update().get(pk=cameo.pk)
+        if locked.state != Cameo.State.CHECKING:
+            return locked
+        files_delete_on_commit(stored(locked.clip))
+        locked.clip = ""
+        locked.clip_checks = {"refused": message, "code": code}
+        locked.state = Cameo.State.PENDING
+        locked.save(update_fields=["clip", "clip_checks", "state", "updated_at"])
+        notification_create(recipient=locked.owner, actor=None, verb=Notification.Verb.CAMEO_NOT_VERIFIED)
+    return locked
 
 
 # --- Who may use it

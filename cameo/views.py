@@ -259,13 +259,20 @@ def verify(request: HttpRequest) -> HttpResponse:
     form = ClipForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            verification_submit(cameo=cameo, user=signed_in(request), clip=form.cleaned_data["clip"])
+            cameo = verification_submit(cameo=cameo, user=signed_in(request), clip=form.cleaned_data["clip"])
         except ValidationError as exc:
             form.service_errors_add(exc)
         else:
-            messages.success(
-                request, _("Thank you: a moderator checks your clip and you will be notified.")
-            )
+            refused = (cameo.clip_checks or {}).get("refused")
+            if refused:  # checked at once (CAMEO_CLIP_CHECK_INLINE) and refused
+                form.add_error("clip", refused)
+                return _home(request, clip_form=form)
+            if cameo.state == Cameo.State.CHECKING:
+                messages.success(request, _("Thank you: your clip is being checked. It takes a few seconds."))
+            else:
+                messages.success(
+                    request, _("Thank you: a moderator checks your clip and you will be notified.")
+                )
             return redirect("cameo:home")
     return _home(request, clip_form=form)
 

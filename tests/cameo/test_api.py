@@ -304,8 +304,9 @@ def test_a_clip_of_someone_else_is_refused_and_not_kept(alice):
     before = _snapshot()
     response = client.post("/api/v1/cameo/verification/", {"clip": clip_upload(clip_bytes([stranger_face()]))},
                            format="multipart")
-    assert response.status_code == 400
-    assert "match" in response.json()["error"]["fields"]["clip"][0]
+    # Checked in the request here (CAMEO_CLIP_CHECK_INLINE): refused, pending again, nothing kept.
+    assert response.status_code == 200
+    assert response.json()["state"] == "pending" and "match" in response.json()["clip_refused"]
     assert _snapshot() == before
     response = client.post("/api/v1/cameo/verification/", {}, format="multipart")
     assert response.status_code == 400 and "clip" in response.json()["error"]["fields"]
@@ -395,5 +396,28 @@ def test_a_clip_whose_header_understates_its_length_is_refused_by_what_is_decode
         at = mp4.find(box) + offset
         mp4[at:at + 4] = (int.from_bytes(mp4[at:at + 4], "big") // 10).to_bytes(4, "big")
     response = client.post("/api/v1/cameo/verification/", {"clip": clip_upload(bytes(mp4))}, format="multipart")
-    assert response.status_code == 400
-    assert "too long" in response.json()["error"]["fields"]["clip"][0]
+    assert response.json()["state"] == "pending" and "too long" in response.json()["clip_refused"]
+
+
+def test_off_the_request_the_clip_is_checked_by_the_worker(alice, settings, monkeypatch,
+                                                           django_capture_on_commit_callbacks):
+    from cameo import services
+
+    settings.CAMEO_CLIP_CHECK_INLINE = False
+    sent: list[int] = []
+    monkeypatch.setattr(services, "_verification_check_send", sent.append)
+    client = _client(alice)
+    assert client.post("/api/v1/cameo/", {"photos": [photo_upload()]}, format="multipart").status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/cameo/verification/", {"clip": clip_upload()}, format="multipart")
+    cameo = Cameo.objects.get()
+    # The request only kept the clip: the worker's task decodes it and looks at the faces.
+    assert response.status_code == 202 and response.json()["state"] == "checking" and sent == [cameo.pk]
+    assert not Case.objects.exists()
+    assert client.post("/api/v1/cameo/verification/", {"clip": clip_upload()}, format="multipart").status_code == 400
+    from cameo.tasks import verification_check_task
+
+    assert verification_check_task(cameo.pk) == "in_review"
+    assert Case.objects.filter(kind="cameo_verification", subject_id=cameo.pk).exists()
+    assert verification_check_task(cameo.pk) == "in_review"  # a second delivery changes nothing
+    assert Case.objects.count() == 1

@@ -283,7 +283,9 @@ GENERATION_CACHE = os.environ.get("GENERATION_CACHE", "none")
 GENERATION_CACHE_THRESHOLD = float(os.environ.get("GENERATION_CACHE_THRESHOLD", "0.05"))
 # The Celery queue the GPU workers consume.
 GENERATION_QUEUE = os.environ.get("GENERATION_QUEUE", "gpu")
-CELERY_TASK_ROUTES = {"generation.*": {"queue": GENERATION_QUEUE}}
+# Checks of uploads too heavy for a request (a verification clip's frames and faces).
+CHECKS_QUEUE = os.environ.get("CHECKS_QUEUE", "celery")
+CELERY_TASK_ROUTES = {"generation.*": {"queue": GENERATION_QUEUE}, "cameo.*": {"queue": CHECKS_QUEUE}}
 GENERATION_FPS = 16
 GENERATION_STEPS = int(os.environ.get("GENERATION_STEPS", "30" if GENERATION_MODEL_DIR else "4"))
 # Short side in pixels of each resolution tier; the long side follows the aspect ratio.
@@ -322,6 +324,10 @@ CAMEO_CLIP_MAX_SECONDS = 20.0
 CAMEO_CLIP_MAX_PIXELS = 2560 * 1440
 # Decoding a clip to check it stops after this many seconds of work: a refusal, not a wait.
 CAMEO_CLIP_DECODE_SECONDS = float(os.environ.get("CAMEO_CLIP_DECODE_SECONDS", "20"))
+# The worker's whole check of a clip (decoding, faces, the media policy) stops after this.
+CAMEO_CHECK_TIME_LIMIT = int(os.environ.get("CAMEO_CHECK_TIME_LIMIT", "120"))
+# Check clips in the request instead of on the worker: for the unit tests, never a server.
+CAMEO_CLIP_CHECK_INLINE = env_bool("CAMEO_CLIP_CHECK_INLINE", False)
 # How long a verification challenge stays valid.
 CAMEO_CHALLENGE_MINUTES = 15
 # Two faces are the same person when their dlib descriptors are closer than this.

@@ -19,6 +19,9 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"anon": "10000/minute", "user": "10000/minute", "writes": "10000/minute"},
 }
+# Clip checks run in the request, where a unit test sees them; the browser tests run them on
+# their real worker (CAMEO_CLIP_CHECK_INLINE=false in their environment).
+CAMEO_CLIP_CHECK_INLINE = env_bool("CAMEO_CLIP_CHECK_INLINE", True)  # noqa: F405
 # Static files straight from the app folders, as in local development: no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
