@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup system-deps migrate demo worker web lint fuzz bench bench-feed bench-generation messages clean
+.PHONY: run test setup system-deps migrate demo worker web lint fuzz bench bench-feed bench-generation bench-load messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PY_SYS) -m venv $(VENV)
@@ -28,11 +28,14 @@ migrate: setup
 demo: migrate
 	$(PY) manage.py seed_demo
 
-# The site over ASGI (Daphne) plus a real Celery worker, on SQLite and a broker that needs no server.
+# The site over ASGI (Daphne) plus real Celery workers, on SQLite and a broker that needs no server:
+# one renders (queue gpu); the other runs the checks and Celery beat (--beat), whose sweep of
+# generation jobs thus never waits behind a render.
 run: demo
-	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops the site and the worker)"
+	@echo "Serving on http://127.0.0.1:8000 (Ctrl-C stops the site and the workers)"
 	@trap 'kill 0' INT TERM EXIT; \
-	  $(VENV)/bin/celery -A config.celery_app worker --loglevel=INFO --concurrency=1 -Q celery,gpu & \
+	  $(VENV)/bin/celery -A config.celery_app worker --loglevel=INFO --concurrency=1 -Q gpu -n render@%h & \
+	  $(VENV)/bin/celery -A config.celery_app worker --beat --loglevel=INFO --concurrency=1 -Q celery -n tasks@%h & \
 	  $(VENV)/bin/daphne -b 127.0.0.1 -p 8000 config.asgi:application
 
 test: setup system-deps
@@ -55,6 +58,15 @@ bench-feed: setup
 
 bench-generation: setup
 	$(PY) bench/generation_e2e.py
+
+# Many clients at once over HTTP against the production server processes (deploy/serve) on
+# PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL), with wrk and pgbench.
+bench-load: setup
+	@if ! command -v wrk >/dev/null 2>&1; then \
+	  echo "Installing wrk for the load benchmark…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	fi
+	$(PY) bench/load.py $(ARGS)
 
 # Translations: the compiled .mo files are committed; this target needs GNU gettext.
 messages: setup

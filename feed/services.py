@@ -195,11 +195,16 @@ def _counts_changed(post_id: int, **deltas: Any) -> dict[str, int]:
 
 
 @transaction.atomic
+@transaction.atomic
 def like_create(*, user: User, post_id: int) -> tuple[bool, int]:
-    """Like the post; return (whether a like was added, the post's like count). Idempotent."""
+    """Like the post; return (whether a like was added, the post's like count). Idempotent.
+
+    The like and its count change in one transaction: a connection lost between the two
+    (PostgreSQL restarting under load) leaves neither, and the count stays exact.
+    """
     post = _post_for_interaction(post_id=post_id, user=user)
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # a savepoint: a like already there leaves the outer one usable
             Like.objects.create(user=user, post=post)
     except IntegrityError:
         return False, Post.objects.filter(pk=post.pk).values_list("like_count", flat=True).get()

@@ -10,7 +10,7 @@ class GenerationConfig(AppConfig):
         from cameo.signals import consent_withdrawn, likeness_removed
         from moderation.signals import case_decided
 
-        from . import tasks  # noqa: F401  (registers the worker's signal handlers)
+        from . import tasks  # noqa: F401  (registers the worker's tasks)
         from .receivers import (
             case_decided_receiver,
             consent_withdrawn_receiver,

@@ -138,7 +138,13 @@ class GenerationJob(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     # The worker that holds the job, and when it last said so: a stale lease is taken over.
     lease = models.CharField(max_length=64, blank=True)
+    # The process holding the lease (host, PID namespace, PID, start time; generation.lease):
+    # another process of the same machine can tell that it died and take over at once.
+    lease_owner = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When the job's message last went to the render queue; null while queued: it could not be
+    # sent (the broker was down) and the sweep sends it (generation.sweep).
+    sent_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
     # {"queued": s, "render": s, "encode": s, "check": s, "total": s}
     timings = models.JSONField(default=dict, blank=True)

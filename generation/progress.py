@@ -20,7 +20,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.utils import timezone
 
-from .lease import JobLost, lease_held
+from .lease import JobLost, database_outage, lease_held
 from .models import GenerationJob
 from .selectors import queue_position
 
@@ -72,8 +72,8 @@ def progress_push(job_id: int, payload: dict[str, Any]) -> None:
         return
     try:
         async_to_sync(layer.group_send)(progress_group(job_id), {"type": "job.progress", "job": payload})
-    except Exception:  # the row is the source of truth; listeners poll it too
-        logger.warning("could not push progress of job %s", job_id, exc_info=True)
+    except Exception as exc:  # the row is the source of truth; listeners poll it too
+        logger.warning("could not push progress of job %s: %r", job_id, exc)
 
 
 def progress_push_row(job_id: int) -> None:
@@ -96,7 +96,8 @@ class Progress:
     def update(self, *, phase: str, progress: float, step: int = 0, step_total: int = 0,
                state: str | None = None, force: bool = False) -> None:
         """Record `phase` and `progress` (0-1); skipped if the last write was too recent,
-        unless `force`. Raises JobLost if the lease is gone, Cancelled if a stop was asked."""
+        unless `force`. Raises JobLost if the lease is gone, Cancelled if a stop was asked,
+        TransientError if the database is unreachable."""
         now = time.monotonic()
         if not force and now - self._last < self.interval:
             return
@@ -106,10 +107,11 @@ class Progress:
             **GenerationJob.state_fields(self.state, phase), "progress": min(1.0, progress),
             "step": step, "step_total": step_total, "heartbeat_at": timezone.now(),
         }
-        if not lease_held(self.job_id, self.token).update(**fields):
-            raise JobLost(self.job_id)
-        if GenerationJob.objects.filter(pk=self.job_id, cancel_requested=True).exists():
-            raise Cancelled
+        with database_outage():
+            if not lease_held(self.job_id, self.token).update(**fields):
+                raise JobLost(self.job_id)
+            if GenerationJob.objects.filter(pk=self.job_id, cancel_requested=True).exists():
+                raise Cancelled
         snapshot = job_snapshot({"id": self.job_id, **fields})
         progress_push(self.job_id, snapshot)
         if self.listener is not None:

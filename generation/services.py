@@ -10,6 +10,7 @@ committed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -30,6 +31,8 @@ from moderation.services import case_open, refusal_record
 
 from .models import GenerationJob
 from .submission import JobRequest, job_check_again
+
+logger = logging.getLogger(__name__)
 
 Mode = GenerationJob.Mode
 State = GenerationJob.State
@@ -60,6 +63,8 @@ def job_create(*, request: JobRequest, enqueue: bool = True) -> GenerationJob:
         }
         if request.image is not None:
             job.source_image.save("source.png", request.image, save=False)
+        if not request.held:  # sent now, or run at once by the caller: nothing for the sweep to send
+            job.sent_at = timezone.now()
         job.save()
         appearances_record(job_id=job.pk, user=request.owner, cameos=request.cameos, prompt=request.consent_prompt)
         if request.held:
@@ -108,12 +113,30 @@ def job_enqueue(job: GenerationJob) -> None:
     """Send `job` to the `gpu` queue once the transaction that made it commits.
 
     The task is sent by name: the web side never loads the worker's code (the model, the
-    encoder). The job row stays the source of truth if the broker is unreachable.
+    encoder). The job row stays the source of truth if the broker is unreachable: the job
+    is recorded as sent in the same transaction, and as not sent if sending fails, and the
+    sweep (`generation.sweep`) sends it. A submission is therefore committed and will run,
+    or fails as a whole.
     """
-    job_id = job.pk
-    transaction.on_commit(
-        lambda: celery_app.send_task(JOB_RENDER_TASK, args=[job_id], queue=settings.GENERATION_QUEUE), robust=True
-    )
+    job_id, job.sent_at = job.pk, timezone.now()
+    GenerationJob.objects.filter(pk=job_id).update(sent_at=job.sent_at)
+    transaction.on_commit(lambda: _job_send_or_leave_to_sweep(job_id))
+
+
+def job_send(job_id: int) -> None:
+    """Send the task that renders job `job_id` now; raise whatever the broker raises."""
+    celery_app.send_task(JOB_RENDER_TASK, args=[job_id], queue=settings.GENERATION_QUEUE)
+
+
+def _job_send_or_leave_to_sweep(job_id: int) -> None:
+    try:
+        job_send(job_id)
+    except Exception:
+        logger.warning("job %s: its task could not be sent; the sweep will send it", job_id, exc_info=True)
+        try:
+            GenerationJob.objects.filter(pk=job_id, state=State.QUEUED).update(sent_at=None)
+        except Exception:  # the sweep still finds it, once its message is overdue
+            logger.warning("job %s: could not record that its task was not sent", job_id, exc_info=True)
 
 
 # --- After submission

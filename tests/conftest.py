@@ -8,6 +8,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from .factories import UserFactory
+from .support.s3 import s3_bucket, s3_endpoint, s3_media  # noqa: F401 - media on S3, for the tests that ask
 
 PASSWORD = "a-Strong-pass-42"
 

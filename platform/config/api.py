@@ -16,6 +16,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.outages import degraded, is_outage, retry_after, unavailable_message
 from config.pagination import InvalidCursor
 from config.throttling import WriteRateThrottle
 
@@ -26,6 +27,17 @@ class InvalidCursorError(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = _("This cursor is not valid.")
     default_code = "invalid_cursor"
+
+
+class ServiceUnavailableError(exceptions.APIException):
+    """A server the site depends on is down: try again after `wait` seconds (config.outages)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(unavailable_message(), self.default_code)
+        self.wait = retry_after()  # DRF's handler sends it as Retry-After
 
 
 class ErrorDetailSerializer(serializers.Serializer):
@@ -71,6 +83,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, InvalidCursor):
         exc = InvalidCursorError(str(exc) or None)
+    elif is_outage(exc):
+        degraded("api", "answered 503, a server is down", exc)
+        exc = ServiceUnavailableError()
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -94,6 +109,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         error["message"] = str(exc.detail)
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
         error["code"] = "throttled"
+    if isinstance(exc, ServiceUnavailableError):
+        response["Cache-Control"] = "no-store"
     response.data = {"error": error}
     _render_as_json(context.get("request"))
     return response

@@ -5,13 +5,20 @@ raised before a view runs or escape it: a path that matches no route (`/api/v1/p
 when ids are numbers), a body Django refuses to read, an exception DRF does not handle.
 Django answers those with these handlers (config.urls), so an API client never has to parse
 an HTML page.
+
+An exception that says a server the site depends on is down (config.outages) is not a bug:
+it is answered 503 with Retry-After, in the same two shapes.
 """
 
 from __future__ import annotations
 
+import sys
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
+
+from config.outages import is_outage, unavailable_response
 
 API_PREFIX = "/api/"
 
@@ -47,7 +54,11 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    # Nothing here may touch the database or a template: either may be what failed.
+    # Nothing here may touch the database, the session or the cache: any may be what failed.
+    # Django calls this inside its `except` block (asgiref carries the exception over when
+    # that runs in another thread), so the exception being handled is the cause.
+    if is_outage(sys.exception()):
+        return unavailable_response(request)
     if is_api(request):
         detail = exceptions.APIException.default_detail  # "A server error occurred."
         return api_error(code="server_error", message=str(detail), status=500)

@@ -19,8 +19,9 @@ from redis.exceptions import NoScriptError
 from rest_framework import throttling
 from rest_framework.permissions import SAFE_METHODS
 
-from config.cache import RedisCache
+from config.cache import REDIS_DOWN, RedisCache
 from config.network import client_address
+from config.outages import degraded
 
 Window = tuple[str, int]
 
@@ -56,17 +57,24 @@ _WINDOW_HITS_SHA = hashlib.sha1(_WINDOW_HITS_LUA.encode(), usedforsecurity=False
 def window_hits(windows: Sequence[Window], cache=default_cache) -> list[int]:
     """Count one hit on each (key, seconds) window and return each window's count so far.
 
-    On Redis every counter moves in the same round trip.
+    On Redis every counter moves in the same round trip. While Redis is down every count
+    is 0: limits fail open.
     """
     backend = _backend(cache)
     if isinstance(backend, RedisCache):
-        client = backend._cache.get_client(write=True)
+        client = backend.client.get_client(write=True)
         keys = [backend.make_and_validate_key(key) for key, _ in windows]
         lifetimes = [seconds for _, seconds in windows]
         try:
-            counts = client.evalsha(_WINDOW_HITS_SHA, len(keys), *keys, *lifetimes)
-        except NoScriptError:  # the server has not seen the script yet, or was flushed
-            counts = client.eval(_WINDOW_HITS_LUA, len(keys), *keys, *lifetimes)
+            backend.client.reachable()
+            try:
+                counts = client.evalsha(_WINDOW_HITS_SHA, len(keys), *keys, *lifetimes)
+            except NoScriptError:  # the server has not seen the script yet, or was flushed
+                counts = client.eval(_WINDOW_HITS_LUA, len(keys), *keys, *lifetimes)
+        except REDIS_DOWN as exc:
+            backend.client.mark_down()
+            degraded("throttling", "Redis is unreachable, rate limits are open", exc)
+            return [0 for _ in windows]
         return [int(count) for count in counts]
     counts = []
     for key, seconds in windows:

@@ -6,7 +6,7 @@ from django.http import JsonResponse
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from config.media import media_is_local, media_serve
+from config.media import media_serve, media_served_here
 
 # Under /api/ these answer JSON in the API's error shape, elsewhere the site's pages.
 handler400 = "config.errors.bad_request"
@@ -35,7 +35,7 @@ urlpatterns = [
     path("", include("feed.urls")),
 ]
 
-if media_is_local():
+if media_served_here():
     urlpatterns.append(
         re_path(r"^{}(?P<path>.+)$".format(settings.MEDIA_URL.lstrip("/")), media_serve, name="media")
     )

@@ -1,22 +1,27 @@
 """A job run through the real toy pipeline to its draft (`generation.runner.job_run`), in every
-mode and with a cameo; and a run cancelled, failed, delivered twice, or blocked by its output
-check."""
+mode and with a cameo; a run cancelled, failed, delivered twice, or blocked by its output
+check; and runs cut short by storage that refuses or a database that goes away."""
 
 from __future__ import annotations
 
+import errno
 import io
+from pathlib import Path
 
 import av
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import InterfaceError, OperationalError
 from PIL import Image
 
 from cameo.models import Appearance
 from feed.gate import post_from_draft
-from generation import provenance
+from generation import provenance, runner
+from generation.lease import TransientError
 from generation.models import GeneratedVideo, GenerationJob
-from generation.runner import job_run
+from generation.runner import StorageFailed, job_run, transient_cause
 from generation.selectors import draft_get, job_get, quota_get
 from generation.services import job_cancel
 from moderation.media import Finding
@@ -231,3 +236,153 @@ def test_a_blocked_output_is_kept_from_its_owner_and_can_be_appealed(user, setti
         case_decide(case=appeal, moderator=moderator, action="approve", note="Not a protected work.")
     job.refresh_from_db()
     assert job.state == "ready" and draft_get(job_id=job.pk, owner=user) == job
+
+
+# --- Outages: storage that refuses, a database that goes away
+
+
+class FullDisk(FileSystemStorage):
+    """A disk with no byte left: the file is made, its first write fails, as on a full disk."""
+
+    def _save(self, name, content):
+        path = Path(self.path(name))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+
+class PosterRefused(FileSystemStorage):
+    """A storage that takes the video, then fails on the poster (an unreachable disk)."""
+
+    def _save(self, name, content):
+        if name.endswith(".jpg"):
+            raise OSError(errno.EIO, "Input/output error", name)
+        return super()._save(name, content)
+
+
+def _stored_files(settings) -> list[Path]:
+    return [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()]
+
+
+@pytest.mark.parametrize("storage", ["FullDisk", "PosterRefused"])
+def test_a_storage_failure_is_said_as_such_retried_then_failed_and_leaves_no_file(
+    user, settings, sent_jobs, django_capture_on_commit_callbacks, storage
+):
+    job = submit_and_send(django_capture_on_commit_callbacks, owner=user, prompt="a tide pool", duration=1, tier="low")
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": f"{__name__}.{storage}"}}
+    settings.GENERATION_MAX_ATTEMPTS = 2
+    with pytest.raises(StorageFailed):
+        job_run(job.pk)
+    job.refresh_from_db()
+    assert (job.state, job.error, job.lease) == ("queued", "The video could not be stored; it will be tried again.", "")
+    assert _stored_files(settings) == []  # neither the empty file of a full disk nor the video alone
+    assert job_run(job.pk) == "failed"  # the last try
+    job.refresh_from_db()
+    assert job.error == str(StorageFailed.final_message) and "model" not in job.error
+    assert (job.attempts, quota_get(user).used, _stored_files(settings)) == (2, 0, [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_try_cut_by_a_database_outage_goes_back_to_the_queue_and_the_retry_finishes_it(
+    user, sent_jobs, monkeypatch, django_capture_on_commit_callbacks
+):
+    job = submit_and_send(django_capture_on_commit_callbacks, owner=user, prompt="a tide pool", duration=1, tier="low")
+    real_update = runner.Progress.update
+
+    def outage(self, **kwargs):
+        if kwargs.get("phase") == runner.Phase.ENCODING:
+            raise OperationalError("terminating connection due to administrator command")
+        return real_update(self, **kwargs)
+
+    monkeypatch.setattr(runner.Progress, "update", outage)
+    with pytest.raises(TransientError):
+        job_run(job.pk, token="try-1")
+    job.refresh_from_db()
+    assert (job.state, job.lease, job.attempts) == ("queued", "", 1)
+    assert job.error == str(TransientError.retry_message) and "model" not in job.error
+    monkeypatch.setattr(runner.Progress, "update", real_update)
+    assert job_run(job.pk, token="try-1") == "ready"
+    assert GeneratedVideo.objects.filter(job=job).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_job_cannot_even_be_put_back_its_retry_takes_its_own_lease_back(
+    user, sent_jobs, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The database is still away when the try gives up: the row still says `running` under a
+    fresh lease, which the retry (same token) opens; it is not another attempt."""
+    job = submit_and_send(django_capture_on_commit_callbacks, owner=user, prompt="a tide pool", duration=1, tier="low")
+    real_update = runner.Progress.update
+
+    def outage(self, **kwargs):
+        if kwargs.get("phase") == runner.Phase.ENCODING:
+            raise OperationalError("the database system is shutting down")
+        return real_update(self, **kwargs)
+
+    def requeue_down(job_id, token, **kwargs):
+        raise TransientError("database unavailable")
+
+    monkeypatch.setattr(runner.Progress, "update", outage)
+    monkeypatch.setattr(runner, "lease_requeue", requeue_down)
+    with pytest.raises(TransientError):
+        job_run(job.pk, token="try-1")
+    job.refresh_from_db()
+    assert (job.state, job.lease) == ("running", "try-1")
+    monkeypatch.undo()
+    assert job_run(job.pk, token="try-1") == "ready"
+    job.refresh_from_db()
+    assert job.attempts == 1 and GeneratedVideo.objects.filter(job=job).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_files_stored_by_a_delivery_the_database_cut_short_are_deleted_by_the_retry(
+    user, settings, sent_jobs, monkeypatch, django_capture_on_commit_callbacks
+):
+    job = submit_and_send(django_capture_on_commit_callbacks, owner=user, prompt="a tide pool", duration=1, tier="low")
+    real_create, real_discard = GeneratedVideo.objects.create, runner._leftovers_discard
+
+    def create_down(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    def discard_down(job_id, names):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(GeneratedVideo.objects, "create", create_down)
+    monkeypatch.setattr(runner, "_leftovers_discard", discard_down)
+    with pytest.raises(TransientError) as interrupted:
+        job_run(job.pk, token="try-1")
+    # Whether the delivery committed could not be known: its files wait for the retry.
+    leftovers = interrupted.value.leftovers
+    assert len(leftovers) == 2 and all((Path(settings.MEDIA_ROOT) / name).is_file() for name in leftovers)
+    monkeypatch.setattr(GeneratedVideo.objects, "create", real_create)
+    monkeypatch.setattr(runner, "_leftovers_discard", real_discard)
+    assert job_run(job.pk, token="try-1", leftovers=leftovers) == "ready"
+    job.refresh_from_db()
+    assert sorted(path.relative_to(settings.MEDIA_ROOT).as_posix() for path in _stored_files(settings)) == sorted(
+        [job.video.name, job.poster.name]
+    )
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    (OSError(errno.ENOSPC, "No space left on device"), StorageFailed),
+    (OSError(errno.EROFS, "Read-only file system"), StorageFailed),
+    (OperationalError("server closed the connection unexpectedly"), TransientError),
+    (InterfaceError("connection already closed"), TransientError),
+    (OSError(errno.ENOENT, "No such file or directory"), None),
+    (ValueError("H.264 in yuv420p needs even frame sides."), None),
+])
+def test_what_counts_as_a_moment_s_outage(error, kind):
+    found = transient_cause(error)
+    assert (type(found) if found is not None else None) is kind
+    try:  # the same, as the cause of another error
+        raise RuntimeError("the encoder stopped") from error
+    except RuntimeError as wrapped:
+        found = transient_cause(wrapped)
+    assert (type(found) if found is not None else None) is kind
+
+
+def test_an_encoder_that_finds_the_disk_full_is_a_storage_failure(tmp_path):
+    import av.error
+
+    error = av.error.OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "plain.mp4"))
+    assert isinstance(transient_cause(error), StorageFailed)

@@ -70,3 +70,30 @@ def test_regenerate_with_the_same_seed_gives_the_same_video(user, sent_jobs, dja
     with django_capture_on_commit_callbacks(execute=True):
         other = job_regenerate(job=first, user=user, new_seed=True)
     assert other.prompt == first.prompt
+
+
+def test_a_job_submitted_while_the_broker_is_down_is_committed_queued_and_left_to_the_sweep(
+    user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError as BrokerDown
+
+    from config.celery_app import app
+
+    def down(*args, **kwargs):
+        raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(app, "send_task", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = submit(owner=user, prompt="a kite over the dunes", duration=1)
+    job.refresh_from_db()
+    # The submission succeeded: the job exists and will run, its message never sent.
+    assert job.state == GenerationJob.State.QUEUED and job.sent_at is None
+
+
+def test_a_queued_job_is_recorded_as_sent_in_the_transaction_that_makes_it(user, sent_jobs,
+                                                                          django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        job = submit(owner=user, prompt="a kite over the dunes", duration=1)
+    assert GenerationJob.objects.get(pk=job.pk).sent_at is not None and not sent_jobs
+    callbacks[0]()
+    assert sent_jobs == [job.pk]

@@ -65,22 +65,54 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def celery_worker(*, queues: str | None = None, extra_env: dict[str, str] | None = None) -> Iterator[dict]:
-    """Run a worker on a queue of its own for the duration of the block; yield its details."""
+def celery_worker(
+    *,
+    queues: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    pool: str = "solo",
+    beat: Path | None = None,
+) -> Iterator[dict]:
+    """Run a worker on a queue of its own for the duration of the block; yield its details.
+
+    `pool` is Celery's (`prefork` runs the task in a child process that Celery replaces if it
+    dies); `beat`, a file for Celery beat's schedule, runs beat inside the worker.
+    """
     queue = queues or f"test-{uuid.uuid4().hex[:8]}"
     env = process_env(extra_env)
-    log = open(Path(settings.MEDIA_ROOT).parent / f"worker-{queue}.log", "w+")  # noqa: SIM115
+    name = f"{queue.split(',')[0]}-{uuid.uuid4().hex[:6]}"
+    log = open(Path(settings.MEDIA_ROOT).parent / f"worker-{name}.log", "w+")  # noqa: SIM115
+    command = [
+        sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", f"--pool={pool}",
+        "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "-Q", queue, "--loglevel=INFO", "-n", f"{name}@%h",
+    ]
+    if beat is not None:
+        command += ["--beat", "--schedule", str(beat)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config.celery_app", "worker", "--pool=solo",
-         "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "-Q", queue, "--loglevel=INFO", "-n", f"{queue}@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
         yield {"queue": queue, "process": process, "log": log}
     finally:
         _stop(process)
         log.close()
+
+
+def worker_ready(worker: dict, *, timeout: float = 60.0) -> None:
+    """Wait until `worker` consumes its queues."""
+
+    def ready() -> bool:
+        if worker["process"].poll() is not None:
+            raise AssertionError(f"the worker exited with {worker['process'].returncode}:\n{log_text(worker)[-4000:]}")
+        return " ready." in log_text(worker)
+
+    wait_for(ready, timeout=timeout, log=worker["log"])
+
+
+def log_text(process: dict) -> str:
+    """Return what a process started here has logged so far."""
+    process["log"].flush()
+    return Path(process["log"].name).read_text(errors="replace")
 
 
 def free_port() -> int:

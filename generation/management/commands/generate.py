@@ -16,6 +16,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
+from generation.lease import TransientError
 from generation.models import GenerationJob
 from generation.runner import job_run
 from generation.services import job_create
@@ -82,7 +83,10 @@ class Command(BaseCommand):
         if job.state == GenerationJob.State.HELD:
             raise CommandError(f"Job {job.pk}: the prompt waits for a moderator's review; nothing was rendered.")
         self.stderr.write(f"Job {job.pk}: {job.width}x{job.height}, {job.duration:g} s, seed {job.seed}")
-        state = job_run(job.pk, on_progress=self._bar)
+        try:
+            state = job_run(job.pk, on_progress=self._bar)
+        except TransientError as exc:
+            raise CommandError(f"Job {job.pk} was interrupted ({exc}); it waits in the queue for a worker.") from exc
         job.refresh_from_db()
         if state == GenerationJob.State.READY:
             self._bar({"progress": 1.0, "phase": "ready", "step": job.step, "step_total": job.step_total})

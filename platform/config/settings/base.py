@@ -95,8 +95,38 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        # A connection that died with its server is replaced instead of failing a request:
+        # the site recovers by itself when PostgreSQL comes back.
+        conn_health_checks=True,
     )
 }
+# PostgreSQL: a pool of connections per process (psycopg_pool), on unless DATABASE_POOL=false.
+# Under ASGI every request runs its sync code in a thread of its own, and Django keeps one
+# connection per thread: with persistent connections (CONN_MAX_AGE) each thread kept its own
+# until PostgreSQL ran out of them, and opening one per request instead cost most of the
+# time of a request. A pool bounds a process to DATABASE_POOL_MAX connections, lends one to
+# a request and takes it back when the request ends (CONN_MAX_AGE must then be 0: closing
+# returns the connection). A request that waits DATABASE_POOL_TIMEOUT seconds for one gets
+# the 503 of config.outages. Size PostgreSQL's max_connections for every process's pool:
+# see docs/deploy.md.
+DATABASE_POOL = env_bool("DATABASE_POOL", True)
+DATABASE_POOL_MIN = int(os.environ.get("DATABASE_POOL_MIN", "2"))
+DATABASE_POOL_MAX = int(os.environ.get("DATABASE_POOL_MAX", "10"))
+DATABASE_POOL_TIMEOUT = float(os.environ.get("DATABASE_POOL_TIMEOUT", "3"))
+# Seconds to wait for PostgreSQL to accept a connection: an unreachable host fails fast.
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+    if DATABASE_POOL:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        _options["pool"] = {
+            "min_size": DATABASE_POOL_MIN,
+            "max_size": max(DATABASE_POOL_MAX, DATABASE_POOL_MIN, 1),
+            "timeout": DATABASE_POOL_TIMEOUT,
+            # A connection is replaced after this long, so none outlives a failover for ever.
+            "max_lifetime": float(os.environ.get("DATABASE_POOL_MAX_LIFETIME", "1800")),
+        }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # WAL lets the web process read while the worker writes.
@@ -110,12 +140,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer and Celery broker when REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# After Redis failed, the cache answers misses without asking it for this many seconds.
+REDIS_RETRY_INTERVAL = float(os.environ.get("REDIS_RETRY_INTERVAL", "1"))
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "config.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "reel"),
+            # A cache that is down or stuck answers as a miss within this many seconds
+            # (config.cache): pages wait for the database, not for Redis.
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("REDIS_SOCKET_TIMEOUT", "1")),
+                "socket_timeout": float(os.environ.get("REDIS_SOCKET_TIMEOUT", "1")),
+            },
         }
     }
     CHANNEL_LAYERS = {
@@ -129,7 +167,12 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Sessions live in the database and are cached: while Redis is down they are read from the
+# table (the cache answers a miss), so nobody is signed out by a cache outage.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# What a request is told while PostgreSQL, Redis or the broker is down: 503 and Retry-After
+# (config.outages), the API's JSON error or the "back in a moment" page.
+UNAVAILABLE_RETRY_AFTER = int(os.environ.get("UNAVAILABLE_RETRY_AFTER", "10"))
 
 # --- Auth
 AUTH_USER_MODEL = "accounts.User"
@@ -165,6 +208,14 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Behind nginx: the internal location that serves MEDIA_ROOT (e.g. "/_protected/"). Django
+# still decides who may read a private file (config.media.private_file_response) and hands
+# it over with X-Accel-Redirect; nginx sends the bytes and answers ranges. Empty: Django
+# streams private files itself.
+MEDIA_ACCEL_REDIRECT_PREFIX = os.environ.get("MEDIA_ACCEL_REDIRECT_PREFIX", "")
+# Whether Django answers /media/ for the public folders of local storage; off by default
+# once a proxy is in front (it serves them from the same folder, see deploy/nginx.conf).
+MEDIA_SERVE_PUBLIC = env_bool("MEDIA_SERVE_PUBLIC", not MEDIA_ACCEL_REDIRECT_PREFIX)
 
 # Local filesystem by default; S3-compatible object storage when S3_BUCKET is set.
 if os.environ.get("S3_BUCKET"):
@@ -256,7 +307,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool process killed mid-task is declared lost (its task given back) after this many
+# seconds, not Celery's 10: the wait is for a result it may have sent, and none is kept.
+CELERY_WORKER_LOST_WAIT = 2.0
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Celery beat's record of when each periodic task last ran (`celery beat`, or a worker's -B).
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
 
 # --- The feed
@@ -285,7 +341,13 @@ GENERATION_CACHE_THRESHOLD = float(os.environ.get("GENERATION_CACHE_THRESHOLD", 
 GENERATION_QUEUE = os.environ.get("GENERATION_QUEUE", "gpu")
 # Checks of uploads too heavy for a request (a verification clip's frames and faces).
 CHECKS_QUEUE = os.environ.get("CHECKS_QUEUE", "celery")
-CELERY_TASK_ROUTES = {"generation.*": {"queue": GENERATION_QUEUE}, "cameo.*": {"queue": CHECKS_QUEUE}}
+# The sweep of generation jobs (below): any queue but the render queue, so it never waits behind a render.
+GENERATION_SWEEP_QUEUE = os.environ.get("GENERATION_SWEEP_QUEUE", "celery")
+CELERY_TASK_ROUTES = {
+    "generation.jobs_sweep": {"queue": GENERATION_SWEEP_QUEUE},
+    "generation.*": {"queue": GENERATION_QUEUE},
+    "cameo.*": {"queue": CHECKS_QUEUE},
+}
 GENERATION_FPS = 16
 GENERATION_STEPS = int(os.environ.get("GENERATION_STEPS", "30" if GENERATION_MODEL_DIR else "4"))
 # Short side in pixels of each resolution tier; the long side follows the aspect ratio.
@@ -303,8 +365,28 @@ GENERATION_MAX_SHOTS = 6
 GENERATION_DAILY_QUOTA = int(os.environ.get("GENERATION_DAILY_QUOTA", "20"))
 GENERATION_SOURCE_IMAGE_MAX_BYTES = 10 * 1024 * 1024
 GENERATION_SOURCE_IMAGE_MAX_PIXELS = 40_000_000
-# A worker renews its lease on a job while it works; a job whose lease is older is taken over.
-GENERATION_LEASE_SECONDS = int(os.environ.get("GENERATION_LEASE_SECONDS", "120"))
+# A worker renews its lease on a job every GENERATION_HEARTBEAT_SECONDS while it works; the
+# sweep (generation.sweep, every GENERATION_SWEEP_SECONDS, run by Celery beat on
+# GENERATION_SWEEP_QUEUE, never the render queue) puts back in the queue a job whose lease is
+# older than GENERATION_LEASE_SECONDS, so a dead worker's job starts again within about
+# lease + sweep seconds; it sends again a queued job whose message was never sent, or one
+# waiting for GENERATION_REQUEUE_SECONDS when the queue holds fewer messages than jobs. A
+# job is tried at most GENERATION_MAX_ATTEMPTS times, then fails (and costs nothing).
+GENERATION_LEASE_SECONDS = float(os.environ.get("GENERATION_LEASE_SECONDS", "20"))
+GENERATION_HEARTBEAT_SECONDS = float(os.environ.get("GENERATION_HEARTBEAT_SECONDS", "5"))
+GENERATION_SWEEP_SECONDS = float(os.environ.get("GENERATION_SWEEP_SECONDS", "5"))
+GENERATION_REQUEUE_SECONDS = float(os.environ.get("GENERATION_REQUEUE_SECONDS", "60"))
+GENERATION_MAX_ATTEMPTS = int(os.environ.get("GENERATION_MAX_ATTEMPTS", "3"))
+# A try interrupted by an outage (database, storage) is retried after 1, 2, 4... seconds, at most this.
+GENERATION_RETRY_MAX_SECONDS = float(os.environ.get("GENERATION_RETRY_MAX_SECONDS", "30"))
+CELERY_BEAT_SCHEDULE = {
+    "generation-jobs-sweep": {
+        "task": "generation.jobs_sweep",
+        "schedule": GENERATION_SWEEP_SECONDS,
+        # A sweep that waited longer than two periods is dropped: a newer one follows.
+        "options": {"queue": GENERATION_SWEEP_QUEUE, "expires": 2 * GENERATION_SWEEP_SECONDS},
+    },
+}
 GENERATION_TIME_LIMIT = int(os.environ.get("GENERATION_TIME_LIMIT", "1800"))
 # Progress is written to the job row (and pushed to the browser) at most this often.
 GENERATION_PROGRESS_INTERVAL = float(os.environ.get("GENERATION_PROGRESS_INTERVAL", "0.25"))

@@ -17,3 +17,11 @@ SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Static files under names that carry a hash of their content, compressed ahead of time: nginx
+# serves them from STATIC_ROOT with a year's cache (deploy/nginx.conf). `manage.py
+# collectstatic` must run at every deploy (docs/deploy.md); a name missing from its manifest
+# is an error, not a stale file.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
